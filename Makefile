@@ -1,0 +1,45 @@
+# The two commands of the README: `make demo` and `make test`. Both create .venv on first use.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+DATA ?= ../shared/data
+
+.PHONY: demo test lint eval bench check-aarch64 clean
+
+$(BIN)/python:
+	@PYTHON="$(PYTHON)" VENV="$(VENV)" scripts/make_venv.sh
+
+$(VENV)/.demo-installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[demo]'
+	@touch $@
+
+$(VENV)/.test-installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[test]'
+	@touch $@ $(VENV)/.demo-installed
+
+demo: $(VENV)/.demo-installed
+	$(BIN)/facegate demo
+
+lint: $(VENV)/.test-installed
+	$(BIN)/ruff check device tests models
+	$(BIN)/ruff format --check device tests models
+
+test: lint
+	$(BIN)/python -m pytest
+
+# The README's recognition figures.
+eval: $(VENV)/.demo-installed
+	$(BIN)/facegate eval identities $(DATA)/identities/lfw10
+	$(BIN)/facegate eval identities $(DATA)/identities/faces94
+	$(BIN)/facegate eval pairs --pairs tests/data/lfw10_pairs.csv --images $(DATA)/identities/lfw10
+
+bench: $(VENV)/.demo-installed
+	$(BIN)/facegate bench embed
+	$(BIN)/facegate bench memory
+	$(BIN)/facegate bench frame
+
+check-aarch64:
+	scripts/check_aarch64_wheels.sh
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache device/*.egg-info

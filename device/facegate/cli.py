@@ -1,0 +1,568 @@
+"""The ``facegate`` command line: enrolment, gallery admin, identification, evaluation, demo."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import click
+from tqdm import tqdm
+
+from facegate import __version__
+from facegate.config import Settings, load_settings
+from facegate.errors import FacegateError
+
+PASSPHRASE_ENV = "FACEGATE_EXPORT_PASSPHRASE"
+
+
+class Context:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+
+pass_ctx = click.make_pass_decorator(Context)
+
+
+@click.group()
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    envvar="FACEGATE_CONFIG",
+    help="TOML configuration file (default: built-in defaults).",
+)
+@click.option(
+    "--data-dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    envvar="FACEGATE_DATA_DIR",
+    help="Override paths.data_dir (gallery and key file).",
+)
+@click.version_option(__version__, prog_name="facegate")
+@click.pass_context
+def cli(ctx: click.Context, config_path: Path | None, data_dir: Path | None) -> None:
+    """facegate: face + liveness access control for exam-room doors."""
+    settings = load_settings(config_path)
+    if data_dir is not None:
+        settings = settings.model_copy(
+            update={"paths": settings.paths.model_copy(update={"data_dir": data_dir})}
+        )
+    ctx.obj = Context(settings)
+
+
+# -- configuration and models -----------------------------------------------------------------
+
+
+@cli.command("check-config")
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+def check_config(file: Path) -> None:
+    """Validate a configuration file and print the settings it gives."""
+    settings = load_settings(file)
+    click.echo(json.dumps(settings.model_dump(mode="json"), indent=2))
+    click.echo(f"{file}: valid", err=True)
+
+
+@cli.command("check-models")
+@pass_ctx
+def check_models(ctx: Context) -> None:
+    """Verify size and sha256 of every model file facegate loads."""
+    from facegate.vision import model_files as mf
+
+    models_dir = ctx.settings.paths.models_dir
+    for model in (
+        mf.HAAR_FRONTAL,
+        mf.MTCNN_PNET,
+        mf.MTCNN_RNET,
+        mf.MTCNN_ONET,
+        mf.DLIB_LANDMARKS_68,
+        mf.DLIB_LANDMARKS_5,
+        mf.DLIB_RESNET,
+        mf.FACENET_INT8,
+    ):
+        path = mf.verify(model, models_dir)
+        click.echo(f"ok  {model.name:<40} {model.sha256[:16]}  {path}")
+
+
+# -- enrolment and gallery -------------------------------------------------------------------
+
+
+def _enroller(settings: Settings):
+    from facegate.identity.enrolment import Enroller
+    from facegate.vision.pipeline import FacePipeline
+    from facegate.vision.quality import QualityGate
+
+    pipeline = FacePipeline.from_settings(settings, detector="mtcnn")
+    return pipeline, Enroller(pipeline, QualityGate(settings.quality))
+
+
+@cli.command()
+@click.option("--id", "student_id", help="Student id (letters, digits, _ . @ -).")
+@click.option("--name", help="Student name (stored encrypted).")
+@click.option(
+    "--from-dir",
+    type=click.Path(path_type=Path, file_okay=False, exists=True),
+    help="Enrol every sub-folder of this folder as one student (folder name = id).",
+)
+@click.argument("photos", nargs=-1, type=click.Path(path_type=Path))
+@pass_ctx
+def enroll(
+    ctx: Context,
+    student_id: str | None,
+    name: str | None,
+    from_dir: Path | None,
+    photos: tuple[Path, ...],
+) -> None:
+    """Enrol a student from photos (or folders of photos), or many with --from-dir.
+
+    Each photo passes the quality gate (one face, size, sharpness, pose, open eyes) or is
+    refused with its reason; enrolment goes on with the rest. Only embeddings are stored.
+    """
+    from facegate.identity.enrolment import expand_photos, students_in
+    from facegate.identity.gallery import open_configured_gallery
+
+    if from_dir is not None and (student_id or name or photos):
+        raise click.UsageError("use either --from-dir ROOT or --id/--name with PHOTOS, not both")
+    if from_dir is None and not (student_id and name and photos):
+        raise click.UsageError("give --id, --name and at least one PHOTO (or --from-dir ROOT)")
+    jobs = (
+        students_in(from_dir)
+        if from_dir is not None
+        else [(student_id, name, expand_photos(photos))]  # type: ignore[list-item]
+    )
+    pipeline, enroller = _enroller(ctx.settings)
+    failed = 0
+    total_photos = sum(len(p) for _, _, p in jobs)
+    with (
+        open_configured_gallery(
+            ctx.settings.paths, pipeline.embedder.name, pipeline.embedder.dim, create=True
+        ) as gallery,
+        tqdm(total=total_photos, unit="photo", desc="enrolling", leave=False, disable=None) as bar,
+    ):
+        for sid, sname, files in jobs:
+            outcome = enroller.enroll(gallery, sid, sname, files, on_photo=lambda _: bar.update())
+            for p in outcome.refused:
+                tqdm.write(f"  refused {p.path}: {p.code}: {p.message}")
+            if outcome.error:
+                failed += 1
+                tqdm.write(f"{sid}: NOT enrolled: {outcome.error}")
+            else:
+                tqdm.write(
+                    f"{sid}: enrolled {outcome.stored} template(s) from {len(outcome.photos)} "
+                    f"photo(s), {len(outcome.refused)} refused"
+                )
+    if failed:
+        raise FacegateError(f"{failed} of {len(jobs)} student(s) could not be enrolled")
+
+
+@cli.group()
+def gallery() -> None:
+    """List, remove, export, import and calibrate enrolled students."""
+
+
+@gallery.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@pass_ctx
+def gallery_list(ctx: Context, as_json: bool) -> None:
+    """List enrolled students (id, name, templates, date)."""
+    from facegate.identity.gallery import open_configured_gallery
+
+    with open_configured_gallery(ctx.settings.paths) as g:
+        students = g.students()
+        calibration = g.calibration()
+        embedder = g.embedder
+    if as_json:
+        click.echo(
+            json.dumps(
+                {
+                    "embedder": embedder,
+                    "calibration": None if calibration is None else calibration.__dict__,
+                    "students": [s.__dict__ for s in students],
+                },
+                indent=2,
+            )
+        )
+        return
+    click.echo(f"{len(students)} student(s), {embedder} templates")
+    for s in students:
+        click.echo(
+            f"  {s.student_id:<24} {s.name:<32} {s.n_templates:>3} template(s)  {s.enrolled_at}"
+        )
+
+
+@gallery.command("remove")
+@click.argument("student_id")
+@pass_ctx
+def gallery_remove(ctx: Context, student_id: str) -> None:
+    """Remove a student and all their templates."""
+    from facegate.identity.gallery import open_configured_gallery
+
+    with open_configured_gallery(ctx.settings.paths) as g:
+        if not g.remove(student_id):
+            raise FacegateError(f"no student {student_id!r} in the gallery")
+    click.echo(f"removed {student_id}")
+
+
+def _passphrase(confirm: bool) -> str:
+    value = os.environ.get(PASSPHRASE_ENV)
+    if value:
+        return value
+    return click.prompt("export passphrase", hide_input=True, confirmation_prompt=confirm, err=True)
+
+
+@gallery.command("export")
+@click.argument("out", type=click.Path(path_type=Path, dir_okay=False))
+@pass_ctx
+def gallery_export(ctx: Context, out: Path) -> None:
+    """Write the gallery to OUT, encrypted with a passphrase (or $FACEGATE_EXPORT_PASSPHRASE)."""
+    from facegate.identity.gallery import open_configured_gallery
+    from facegate.identity.transfer import export_gallery
+
+    with open_configured_gallery(ctx.settings.paths) as g:
+        n = export_gallery(g, out, _passphrase(confirm=True))
+    click.echo(f"exported {n} student(s) to {out} (encrypted)")
+
+
+@gallery.command("import")
+@click.argument("bundle", type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@pass_ctx
+def gallery_import(ctx: Context, bundle: Path) -> None:
+    """Add the students of an exported gallery to this one."""
+    from facegate.identity.gallery import open_configured_gallery
+    from facegate.identity.transfer import import_gallery, read_bundle
+
+    passphrase = _passphrase(confirm=False)
+    data = read_bundle(bundle, passphrase)
+    with open_configured_gallery(
+        ctx.settings.paths, data["embedder"], data["dim"], create=True
+    ) as g:
+        n = import_gallery(g, bundle, passphrase)
+    click.echo(f"imported {n} student(s) from {bundle}")
+
+
+@gallery.command("calibrate")
+@click.option("--target-far", type=click.FloatRange(0.0, 0.5), default=0.01, show_default=True)
+@click.option("--reset", is_flag=True, help="Forget the calibration; use the shipped threshold.")
+@pass_ctx
+def gallery_calibrate(ctx: Context, target_far: float, reset: bool) -> None:
+    """Re-calibrate the open-set threshold on the enrolled students for a target FAR.
+
+    Each enrolled student plays the stranger against everyone else's templates; the threshold
+    lets at most TARGET_FAR of those comparisons through.
+    """
+    from datetime import UTC, datetime
+
+    from facegate.identity.calibration import choose_threshold
+    from facegate.identity.gallery import Calibration, open_configured_gallery
+    from facegate.identity.thresholds import shipped_threshold
+
+    with open_configured_gallery(ctx.settings.paths) as g:
+        if reset:
+            g.set_calibration(None)
+            click.echo(f"calibration removed; shipped threshold {shipped_threshold(g.embedder)}")
+            return
+        labels, vectors = g.templates()
+        if len(set(labels)) < 2:
+            raise FacegateError("calibration needs at least two enrolled students")
+        choice = choose_threshold(labels, vectors, target_far)
+        g.set_calibration(
+            Calibration(
+                threshold=choice.threshold,
+                target_far=target_far,
+                n_impostor=choice.n_impostor,
+                n_genuine=choice.n_genuine,
+                expected_frr=choice.frr,
+                calibrated_at=datetime.now(UTC).isoformat(timespec="seconds"),
+            )
+        )
+        shipped = shipped_threshold(g.embedder)
+    click.echo(
+        f"threshold {choice.threshold:.4f} (shipped {shipped:.4f}) from {choice.n_impostor} "
+        f"impostor and {choice.n_genuine} genuine comparisons; FAR {choice.far:.2%}, "
+        + ("FRR n/a" if choice.frr is None else f"FRR {choice.frr:.2%}")
+    )
+    if choice.limited_by_sample:
+        click.echo(
+            f"warning: {choice.n_impostor} impostor comparisons cannot measure a FAR of "
+            f"{target_far:g}; the threshold sits just below the closest impostor. Enrol more "
+            "students or keep the shipped threshold (gallery calibrate --reset).",
+            err=True,
+        )
+
+
+# -- identification --------------------------------------------------------------------------
+
+
+@cli.command()
+@click.argument("photos", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--candidates", help="Comma-separated student ids to search among (a roster).")
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+def identify(ctx: Context, photos: tuple[Path, ...], candidates: str | None, as_json: bool) -> None:
+    """Identify the faces in photos against the gallery (no liveness: photos are not live)."""
+    from facegate.identity.enrolment import expand_photos
+    from facegate.identity.gallery import open_configured_gallery
+    from facegate.identity.recognizer import Recognizer
+    from facegate.vision.image_io import load_image
+    from facegate.vision.pipeline import FacePipeline
+
+    pipeline = FacePipeline.from_settings(ctx.settings)
+    with open_configured_gallery(
+        ctx.settings.paths, pipeline.embedder.name, pipeline.embedder.dim
+    ) as g:
+        recognizer = Recognizer(pipeline, g, ctx.settings)
+    roster = [c.strip() for c in candidates.split(",") if c.strip()] if candidates else None
+    rows = []
+    for path in expand_photos(photos):
+        image = load_image(path)
+        results = recognizer.identify_image(image, roster)
+        if not results:
+            rows.append({"photo": str(path), "decision": "no_face"})
+        for r in results:
+            b = r.detection.box
+            row = {"photo": str(path), "box": [round(b.x), round(b.y), round(b.w), round(b.h)]}
+            if r.match is None:
+                row["decision"] = "face_not_confirmed"
+            else:
+                row.update(
+                    decision=r.match.reason,
+                    student_id=r.match.student_id,
+                    candidate_id=r.match.candidate_id,
+                    distance=round(r.match.distance, 4),
+                    threshold=round(r.match.threshold, 4),
+                    probability=None
+                    if r.match.probability is None
+                    else round(r.match.probability, 4),
+                )
+            rows.append(row)
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    for row in rows:
+        extra = ""
+        if "distance" in row:
+            extra = (
+                f" {row['candidate_id']} distance {row['distance']:.3f} "
+                f"(threshold {row['threshold']:.3f})"
+            )
+        click.echo(f"{row['photo']}: {row['decision']}{extra}")
+
+
+# -- evaluation ------------------------------------------------------------------------------
+
+
+@cli.group("eval")
+def eval_group() -> None:
+    """Measure recognition on labelled photos (the README's figures)."""
+
+
+_embedder_option = click.option(
+    "--embedder",
+    type=click.Choice(["facenet", "facenet-float", "dlib"]),
+    help="Default: embedder.name from the config (facenet).",
+)
+
+
+def _threshold(settings: Settings, embedder: str, override: float | None) -> float:
+    from facegate.identity.thresholds import shipped_threshold
+
+    if override is not None:
+        return override
+    return settings.matcher.threshold or shipped_threshold(embedder)
+
+
+@eval_group.command("identities")
+@click.argument("directory", type=click.Path(path_type=Path, file_okay=False, exists=True))
+@_embedder_option
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option(
+    "--rotations",
+    type=click.IntRange(1, 10),
+    default=5,
+    show_default=True,
+    help="Rotations of the 80/20 split (1 = the paper's single split).",
+)
+@click.option("--threshold", type=float, help="Override the shipped threshold.")
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+def eval_identities(
+    ctx: Context,
+    directory: Path,
+    embedder: str | None,
+    seed: int,
+    rotations: int,
+    threshold: float | None,
+    as_json: bool,
+) -> None:
+    """Closed-set accuracy (paper's Table 1) and open-set FAR/FRR on a folder per person."""
+    from facegate.evaluation.dataset import scan_identities
+    from facegate.evaluation.embedding import embed_photos
+    from facegate.evaluation.identities import evaluate_identities, format_report
+    from facegate.vision.pipeline import FacePipeline
+
+    dataset = scan_identities(directory)
+    pipeline = FacePipeline.from_settings(ctx.settings, detector="mtcnn", embedder=embedder)
+    name = pipeline.embedder.name
+    embeddings = embed_photos(pipeline, dataset.all_paths(), progress=not as_json)
+    report = evaluate_identities(
+        dataset,
+        embeddings,
+        name,
+        _threshold(ctx.settings, name, threshold),
+        seed=seed,
+        svm_c=ctx.settings.matcher.svm_c,
+        rotations=rotations,
+    )
+    click.echo(json.dumps(report.to_dict(), indent=2) if as_json else format_report(report))
+
+
+@eval_group.command("pairs")
+@click.option(
+    "--pairs", "pairs_csv", required=True, type=click.Path(path_type=Path, dir_okay=False)
+)
+@click.option(
+    "--images", required=True, type=click.Path(path_type=Path, file_okay=False, exists=True)
+)
+@_embedder_option
+@click.option(
+    "--compare",
+    multiple=True,
+    type=click.Choice(["facenet", "facenet-float", "dlib"]),
+    help="Also evaluate these embedders (for the plot and a side-by-side table).",
+)
+@click.option("--threshold", type=float, help="Override the shipped threshold.")
+@click.option("--plot", type=click.Path(path_type=Path, dir_okay=False), help="Write a ROC PNG.")
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+def eval_pairs(
+    ctx: Context,
+    pairs_csv: Path,
+    images: Path,
+    embedder: str | None,
+    compare: tuple[str, ...],
+    threshold: float | None,
+    plot: Path | None,
+    as_json: bool,
+) -> None:
+    """Face verification on labelled pairs: AUC, TAR@FAR and accuracy at the threshold."""
+    from facegate.evaluation.embedding import embed_photos
+    from facegate.evaluation.pairs import evaluate_pairs, format_report, plot_roc, read_pairs
+    from facegate.vision.pipeline import FacePipeline
+
+    pairs = read_pairs(pairs_csv, images)
+    names = [embedder or ctx.settings.embedder.name] + [c for c in compare if c != embedder]
+    paths = sorted({p for pair in pairs for p in (pair.first, pair.second)})
+    reports, curves = [], {}
+    for name in dict.fromkeys(names):
+        pipeline = FacePipeline.from_settings(ctx.settings, detector="mtcnn", embedder=name)
+        embeddings = embed_photos(pipeline, paths, progress=not as_json)
+        report, same, dist = evaluate_pairs(
+            pairs,
+            embeddings,
+            name,
+            _threshold(ctx.settings, name, threshold if name == names[0] else None),
+            str(pairs_csv),
+        )
+        reports.append(report)
+        curves[name] = (same, dist)
+    if plot is not None:
+        plot_roc(curves, plot, f"{pairs_csv.name}: {len(pairs)} pairs")
+    if as_json:
+        out = reports[0].to_dict()
+        if len(reports) > 1:
+            out["compared"] = [r.to_dict() for r in reports[1:]]
+        click.echo(json.dumps(out, indent=2))
+    else:
+        click.echo("\n\n".join(format_report(r) for r in reports))
+        if plot is not None:
+            click.echo(f"\nROC written to {plot}")
+
+
+@eval_group.command("make-pairs")
+@click.argument("directory", type=click.Path(path_type=Path, file_okay=False, exists=True))
+@click.option("--out", required=True, type=click.Path(path_type=Path, dir_okay=False))
+def eval_make_pairs(directory: Path, out: Path) -> None:
+    """Write every pair of photos of a folder-per-person set as a pairs CSV."""
+    from facegate.evaluation.dataset import scan_identities
+    from facegate.evaluation.pairs import write_all_pairs
+
+    n = write_all_pairs(scan_identities(directory), out)
+    click.echo(f"wrote {n} pairs to {out}")
+
+
+# -- benchmarks and demo ---------------------------------------------------------------------
+
+
+@cli.group()
+def bench() -> None:
+    """Speed and memory benchmarks (figures for docs/benchmarks.md)."""
+
+
+@bench.command("embed")
+@click.option("--rounds", type=click.IntRange(1, 100), default=7, show_default=True)
+@click.option("--per-round", type=click.IntRange(1, 1000), default=10, show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+def bench_embed(ctx: Context, rounds: int, per_round: int, as_json: bool) -> None:
+    """Per-embedding time of FaceNet int8, FaceNet float and dlib ResNet, side by side."""
+    from facegate.bench.embedding_speed import format_speed, measure_embedding_speed
+
+    result = measure_embedding_speed(ctx.settings, rounds, per_round)
+    click.echo(json.dumps(result, indent=2) if as_json else format_speed(result))
+
+
+@bench.command("memory")
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+def bench_memory(ctx: Context, as_json: bool) -> None:
+    """Resident memory of a fresh process that loaded detector, landmarks and embedder."""
+    from facegate.bench.memory import format_memory, measure_memory
+
+    result = measure_memory(ctx.settings)
+    click.echo(json.dumps(result, indent=2) if as_json else format_memory(result))
+
+
+@bench.command("frame")
+@click.option("--frames", type=click.IntRange(10, 10000), default=200, show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+def bench_frame(ctx: Context, frames: int, as_json: bool) -> None:
+    """Per-frame cost of Haar detection + 68 landmarks on 640x480 frames."""
+    from facegate.bench.frame_cost import format_frame_cost, measure_frame_cost
+
+    result = measure_frame_cost(ctx.settings, frames)
+    click.echo(json.dumps(result, indent=2) if as_json else format_frame_cost(result))
+
+
+@cli.command()
+@click.option(
+    "--keep",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Keep the demo gallery in this folder instead of a temporary one.",
+)
+@pass_ctx
+def demo(ctx: Context, keep: Path | None) -> None:
+    """Enrol two people from real photos, identify new shots of them, reject a stranger."""
+    from facegate.demo.run import run_demo
+
+    result = run_demo(ctx.settings, click.echo, keep)
+    if not result.ok:
+        raise FacegateError("the demo did not reach the expected decisions (see above)")
+
+
+def main() -> None:
+    try:
+        code = cli.main(standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except FacegateError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    if isinstance(code, int) and code:
+        sys.exit(code)

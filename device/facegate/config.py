@@ -1,0 +1,136 @@
+"""Typed configuration, read from TOML and validated before anything starts.
+
+Every section has safe defaults so that the CLI works without a file; a file that names an
+unknown key or a bad value is refused with the key's dotted path and the reason.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from facegate.errors import ConfigError
+
+REPO_MODELS_DIR = Path(__file__).resolve().parents[2] / "models"
+
+
+def default_data_dir() -> Path:
+    """systemd's StateDirectory= sets STATE_DIRECTORY; an admin's shell uses XDG."""
+    state = os.environ.get("STATE_DIRECTORY")
+    if state:
+        return Path(state.split(":")[0])
+    xdg = os.environ.get("XDG_DATA_HOME")
+    return Path(xdg) / "facegate" if xdg else Path.home() / ".local" / "share" / "facegate"
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DeviceConfig(_Section):
+    id: str = Field(default="door-1", min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
+    room: str = Field(default="", max_length=128)
+
+
+class PathsConfig(_Section):
+    data_dir: Path = Field(default_factory=default_data_dir)
+    # None: $CREDENTIALS_DIRECTORY/gallery.key under systemd, else <data_dir>/gallery.key.
+    key_file: Path | None = None
+    models_dir: Path = REPO_MODELS_DIR
+
+    def gallery_path(self) -> Path:
+        return self.data_dir / "gallery.sqlite3"
+
+    def resolved_key_file(self) -> Path:
+        if self.key_file is not None:
+            return self.key_file
+        creds = os.environ.get("CREDENTIALS_DIRECTORY")
+        if creds and (Path(creds) / "gallery.key").exists():
+            return Path(creds) / "gallery.key"
+        return self.data_dir / "gallery.key"
+
+
+class DetectionConfig(_Section):
+    # haar: fast, for every door frame; mtcnn: slower, better on hard poses, used for enrolment.
+    detector: Literal["haar", "mtcnn"] = "haar"
+    haar_width: int = Field(default=320, ge=80, le=1920)
+    haar_min_neighbors: int = Field(default=5, ge=1, le=20)
+    min_face_px: int = Field(default=40, ge=12, le=1000)
+    mtcnn_thresholds: tuple[float, float, float] = (0.6, 0.7, 0.8)
+
+    @field_validator("mtcnn_thresholds")
+    @classmethod
+    def _probabilities(cls, v: tuple[float, float, float]) -> tuple[float, float, float]:
+        if not all(0.0 < t < 1.0 for t in v):
+            raise ValueError("each MTCNN stage threshold must be between 0 and 1")
+        return v
+
+
+class EmbedderConfig(_Section):
+    name: Literal["facenet", "facenet-float", "dlib"] = "facenet"
+    threads: int = Field(default=2, ge=1, le=16)
+
+
+class MatcherConfig(_Section):
+    # None: the threshold calibrated on this gallery if any, else the one shipped per embedder.
+    threshold: float | None = Field(default=None, gt=0.0, lt=2.0)
+    svm_c: float = Field(default=1.0, gt=0.0)
+
+
+class QualityConfig(_Section):
+    min_face_px: int = Field(default=60, ge=20, le=2000)
+    # Defaults measured on lfw10 and faces94 (docs/recognition.md, "Quality gate").
+    min_sharpness: float = Field(default=12.0, ge=0.0)
+    max_yaw_deg: float = Field(default=40.0, gt=0.0, le=90.0)
+    max_pitch_deg: float = Field(default=30.0, gt=0.0, le=90.0)
+    min_eye_aspect_ratio: float = Field(default=0.12, ge=0.0, le=1.0)
+
+
+class Settings(_Section):
+    device: DeviceConfig = DeviceConfig()
+    paths: PathsConfig = PathsConfig()
+    detection: DetectionConfig = DetectionConfig()
+    embedder: EmbedderConfig = EmbedderConfig()
+    matcher: MatcherConfig = MatcherConfig()
+    quality: QualityConfig = QualityConfig()
+
+
+def _describe(error: ValidationError, source: str) -> str:
+    lines = [f"invalid configuration in {source}:"]
+    for item in error.errors():
+        key = ".".join(str(p) for p in item["loc"]) or "(top level)"
+        msg = item["msg"]
+        if item["type"] == "extra_forbidden":
+            msg = "unknown key (check the spelling; see docs/configuration.md)"
+        lines.append(f"  {key}: {msg}")
+    return "\n".join(lines)
+
+
+def settings_from_dict(data: dict, source: str = "<dict>") -> Settings:
+    try:
+        return Settings.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc, source)) from None
+
+
+def load_settings(path: Path | None) -> Settings:
+    """Read and validate a TOML file; ``None`` gives the defaults."""
+    if path is None:
+        return Settings()
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(f"config file {path} does not exist") from None
+    except OSError as exc:
+        raise ConfigError(f"config file {path} cannot be read: {exc.strerror}") from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ConfigError(f"config file {path} is not UTF-8 text") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
+    return settings_from_dict(data, str(path))

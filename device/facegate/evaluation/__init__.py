@@ -1,0 +1,1 @@
+"""The evaluation harness: the figures in the README come from here."""

@@ -1,0 +1,1 @@
+"""Who is this: the encrypted gallery, enrolment, matching and its calibration."""

@@ -1,0 +1,101 @@
+"""Gallery export and import as one passphrase-encrypted file.
+
+For backups and for copying enrolments to other doors: templates never leave the device in
+clear. The bundle is JSON holding scrypt parameters, a nonce and the AES-256-GCM ciphertext
+of the students, their names and templates.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
+
+from facegate.errors import GalleryError
+from facegate.identity.gallery import Gallery
+
+FORMAT = "facegate-gallery-export-v1"
+_SCRYPT = {"n": 2**15, "r": 8, "p": 1}
+MIN_PASSPHRASE = 12
+
+
+def _key(passphrase: str, salt: bytes, n: int, r: int, p: int) -> bytes:
+    return Scrypt(salt=salt, length=32, n=n, r=r, p=p).derive(passphrase.encode())
+
+
+def export_gallery(gallery: Gallery, out: Path, passphrase: str) -> int:
+    """Write every student to ``out``; return how many. Refuses to overwrite a file."""
+    if len(passphrase) < MIN_PASSPHRASE:
+        raise GalleryError(f"export passphrase must have at least {MIN_PASSPHRASE} characters")
+    labels, matrix = gallery.templates()
+    students = []
+    for record in gallery.students():
+        vectors = matrix[[i for i, sid in enumerate(labels) if sid == record.student_id]]
+        students.append(
+            {
+                "id": record.student_id,
+                "name": record.name,
+                "templates": [
+                    base64.b64encode(v.astype("<f4").tobytes()).decode() for v in vectors
+                ],
+            }
+        )
+    payload = json.dumps(
+        {"embedder": gallery.embedder, "dim": gallery.dim, "students": students}
+    ).encode()
+    salt, nonce = os.urandom(16), os.urandom(12)
+    sealed = AESGCM(_key(passphrase, salt, **_SCRYPT)).encrypt(nonce, payload, FORMAT.encode())
+    bundle = {
+        "format": FORMAT,
+        "kdf": {"name": "scrypt", "salt": salt.hex(), **_SCRYPT},
+        "nonce": nonce.hex(),
+        "ciphertext": base64.b64encode(sealed).decode(),
+    }
+    try:
+        fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        raise GalleryError(f"{out} already exists; choose another file name") from None
+    with os.fdopen(fd, "w") as fh:
+        json.dump(bundle, fh)
+    return len(students)
+
+
+def read_bundle(path: Path, passphrase: str) -> dict:
+    """Decrypt and check an export; raises :class:`GalleryError` naming the problem."""
+    try:
+        bundle = json.loads(Path(path).read_text())
+        if bundle.get("format") != FORMAT:
+            raise GalleryError(f"{path} is not a facegate gallery export")
+        kdf = bundle["kdf"]
+        key = _key(passphrase, bytes.fromhex(kdf["salt"]), kdf["n"], kdf["r"], kdf["p"])
+        payload = AESGCM(key).decrypt(
+            bytes.fromhex(bundle["nonce"]), base64.b64decode(bundle["ciphertext"]), FORMAT.encode()
+        )
+    except FileNotFoundError:
+        raise GalleryError(f"export file {path} does not exist") from None
+    except InvalidTag:
+        raise GalleryError(f"wrong passphrase for {path}, or the file was altered") from None
+    except (ValueError, KeyError, TypeError, AttributeError):
+        raise GalleryError(f"{path} is a damaged gallery export") from None
+    return json.loads(payload)
+
+
+def import_gallery(gallery: Gallery, path: Path, passphrase: str) -> int:
+    """Add every student of an export to ``gallery``; all or nothing per student."""
+    data = read_bundle(path, passphrase)
+    if data.get("embedder") != gallery.embedder or data.get("dim") != gallery.dim:
+        raise GalleryError(
+            f"{path} holds {data.get('embedder')} templates; this gallery holds {gallery.embedder}"
+        )
+    count = 0
+    for student in data["students"]:
+        vectors = [np.frombuffer(base64.b64decode(t), dtype="<f4") for t in student["templates"]]
+        gallery.add_student(student["id"], student["name"], vectors)
+        count += 1
+    return count

@@ -1,0 +1,1 @@
+"""Images in, faces out: frame sources, detectors, landmarks, crops and embedders."""

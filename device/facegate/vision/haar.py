@@ -1,0 +1,48 @@
+"""Haar frontal-face detection on a downscaled grey image: cheap enough for every frame."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from facegate.errors import ModelFileError
+from facegate.vision.detection import Box, Detection
+from facegate.vision.model_files import HAAR_FRONTAL, verify
+
+
+class HaarFaceDetector:
+    """OpenCV's ``haarcascade_frontalface_default.xml`` (the paper's detector)."""
+
+    name = "haar"
+
+    def __init__(self, width: int = 320, min_neighbors: int = 5, min_face_px: int = 40) -> None:
+        path = verify(HAAR_FRONTAL)
+        self._cascade = cv2.CascadeClassifier(str(path))
+        if self._cascade.empty():
+            raise ModelFileError(f"{HAAR_FRONTAL.name}: OpenCV could not load {path}")
+        self._width = width
+        self._min_neighbors = min_neighbors
+        self._min_face_px = min_face_px
+
+    def detect(self, image_bgr: np.ndarray) -> list[Detection]:
+        height, width = image_bgr.shape[:2]
+        scale = min(1.0, self._width / float(width))
+        grey = image_bgr if image_bgr.ndim == 2 else cv2.cvtColor(image_bgr, cv2.COLOR_BGR2GRAY)
+        if scale < 1.0:
+            grey = cv2.resize(
+                grey, (round(width * scale), round(height * scale)), interpolation=cv2.INTER_AREA
+            )
+        grey = cv2.equalizeHist(grey)
+        min_px = max(12, round(self._min_face_px * scale))
+        rects, _levels, weights = self._cascade.detectMultiScale3(
+            grey,
+            scaleFactor=1.1,
+            minNeighbors=self._min_neighbors,
+            minSize=(min_px, min_px),
+            outputRejectLevels=True,
+        )
+        found = [
+            Detection(Box(*map(float, r)).scaled(1.0 / scale), float(w), self.name)
+            for r, w in zip(rects, np.ravel(weights), strict=True)
+        ]
+        return sorted(found, key=lambda d: d.box.area, reverse=True)
