@@ -91,12 +91,12 @@ class QualityConfig(_Section):
 
 
 class Settings(_Section):
-    device: DeviceConfig = DeviceConfig()
-    paths: PathsConfig = PathsConfig()
-    detection: DetectionConfig = DetectionConfig()
-    embedder: EmbedderConfig = EmbedderConfig()
-    matcher: MatcherConfig = MatcherConfig()
-    quality: QualityConfig = QualityConfig()
+    device: DeviceConfig = Field(default_factory=DeviceConfig)
+    paths: PathsConfig = Field(default_factory=PathsConfig)
+    detection: DetectionConfig = Field(default_factory=DetectionConfig)
+    embedder: EmbedderConfig = Field(default_factory=EmbedderConfig)
+    matcher: MatcherConfig = Field(default_factory=MatcherConfig)
+    quality: QualityConfig = Field(default_factory=QualityConfig)
 
 
 def _describe(error: ValidationError, source: str) -> str:

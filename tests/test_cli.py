@@ -1,0 +1,151 @@
+"""The command line end to end on the demo photos: enrol, list, identify, export, remove."""
+
+import json
+import subprocess
+import sys
+
+import cv2
+import pytest
+from click.testing import CliRunner
+from facegate.cli import cli
+from facegate.demo.material import blurred, variants
+
+
+@pytest.fixture
+def env(tmp_path, demo_photos, monkeypatch):
+    monkeypatch.delenv("FACEGATE_CONFIG", raising=False)
+    monkeypatch.delenv("CREDENTIALS_DIRECTORY", raising=False)
+    photos = tmp_path / "photos"
+    for person in ("hopper", "astronaut"):
+        folder = photos / f"enrol-{person}"
+        folder.mkdir(parents=True)
+        for i, image in enumerate(variants(demo_photos[person], 4, seed=7)):
+            cv2.imwrite(str(folder / f"{i}.jpg"), image)
+    cv2.imwrite(str(photos / "blurred.jpg"), blurred(demo_photos["hopper"]))
+    cv2.imwrite(str(photos / "probe-hopper.jpg"), variants(demo_photos["hopper"], 1, seed=99)[0])
+    cv2.imwrite(str(photos / "cameraman.png"), demo_photos["cameraman"])
+    return tmp_path, photos
+
+
+def run(data, *args, ok=True, input=None):
+    result = CliRunner().invoke(cli, ["--data-dir", str(data), *args], input=input)
+    if ok:
+        assert result.exit_code == 0, result.output
+    return result
+
+
+def test_enrol_list_identify_remove(env):
+    tmp, photos = env
+    data = tmp / "data"
+    out = run(
+        data,
+        "enroll",
+        "--id",
+        "hopper",
+        "--name",
+        "Grace Hopper",
+        str(photos / "enrol-hopper"),
+        str(photos / "blurred.jpg"),
+    ).output
+    assert "hopper: enrolled 4 template(s) from 5 photo(s), 1 refused" in out
+    assert "blurry" in out
+    run(
+        data,
+        "enroll",
+        "--id",
+        "collins",
+        "--name",
+        "Eileen Collins",
+        str(photos / "enrol-astronaut"),
+    )
+    listed = json.loads(run(data, "gallery", "list", "--json").stdout)
+    assert [s["student_id"] for s in listed["students"]] == ["collins", "hopper"]
+    assert listed["students"][1]["name"] == "Grace Hopper"
+
+    rows = json.loads(
+        run(
+            data,
+            "identify",
+            "--json",
+            str(photos / "probe-hopper.jpg"),
+            str(photos / "cameraman.png"),
+        ).stdout
+    )
+    hopper = [r for r in rows if r["photo"].endswith("probe-hopper.jpg")]
+    assert hopper[0]["decision"] == "match" and hopper[0]["student_id"] == "hopper"
+    stranger = [r for r in rows if r["photo"].endswith("cameraman.png")]
+    assert all(r["decision"] != "match" for r in stranger)
+
+    roster = json.loads(
+        run(
+            data, "identify", "--json", "--candidates", "collins", str(photos / "probe-hopper.jpg")
+        ).stdout
+    )
+    assert roster[0]["decision"] == "unknown_face"
+
+    assert "removed hopper" in run(data, "gallery", "remove", "hopper").output
+    bad = run(data, "gallery", "remove", "hopper", ok=False)
+    assert bad.exit_code != 0
+
+
+def test_export_import_round_trip(env, monkeypatch):
+    tmp, photos = env
+    run(
+        tmp / "a",
+        "enroll",
+        "--id",
+        "hopper",
+        "--name",
+        "Grace Hopper",
+        str(photos / "enrol-hopper"),
+    )
+    monkeypatch.setenv("FACEGATE_EXPORT_PASSPHRASE", "correct horse battery staple")
+    bundle = tmp / "export.fgx"
+    run(tmp / "a", "gallery", "export", str(bundle))
+    assert b"Grace Hopper" not in bundle.read_bytes()
+    run(tmp / "b", "gallery", "import", str(bundle))
+    listed = json.loads(run(tmp / "b", "gallery", "list", "--json").stdout)
+    assert listed["students"][0] == {
+        **listed["students"][0],
+        "student_id": "hopper",
+        "n_templates": 4,
+    }
+    monkeypatch.setenv("FACEGATE_EXPORT_PASSPHRASE", "a wrong passphrase!")
+    wrong = run(tmp / "c", "gallery", "import", str(bundle), ok=False)
+    assert wrong.exit_code != 0
+    assert not (tmp / "c" / "gallery.sqlite3").exists()
+
+
+def test_from_dir_and_calibrate(env):
+    tmp, photos = env
+    data = tmp / "data"
+    out = run(data, "enroll", "--from-dir", str(photos)).output
+    assert "enrol-hopper: enrolled 4" in out and "enrol-astronaut: enrolled 4" in out
+    cal = run(data, "gallery", "calibrate", "--target-far", "0.01")
+    assert "threshold" in cal.output and "warning" in cal.output  # two people are few
+    listed = json.loads(run(data, "gallery", "list", "--json").stdout)
+    assert listed["calibration"]["target_far"] == 0.01
+    run(data, "gallery", "calibrate", "--reset")
+    assert json.loads(run(data, "gallery", "list", "--json").stdout)["calibration"] is None
+
+
+def test_usage_errors_and_missing_gallery(env):
+    tmp, photos = env
+    assert run(tmp / "d", "enroll", ok=False).exit_code == 2
+    assert run(tmp / "d", "enroll", "--from-dir", str(photos), "--id", "x", ok=False).exit_code == 2
+    assert "enrol students first" in str(run(tmp / "d", "gallery", "list", ok=False).exception)
+
+
+def test_console_script_errors_are_one_clear_line(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[embedder]\nthreads = 0\n")
+    exe = [sys.executable, "-m", "facegate"]
+    done = subprocess.run(
+        [*exe, "--config", str(bad), "gallery", "list"], capture_output=True, text=True
+    )
+    assert done.returncode == 1
+    assert "embedder.threads" in done.stderr and "Traceback" not in done.stderr
+    done = subprocess.run([*exe, "check-config", str(bad)], capture_output=True, text=True)
+    assert done.returncode == 1 and "embedder.threads" in done.stderr
+    done = subprocess.run([*exe, "--version"], capture_output=True, text=True)
+    assert done.returncode == 0 and "facegate" in done.stdout
