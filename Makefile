@@ -21,8 +21,8 @@ demo: $(VENV)/.demo-installed
 	$(BIN)/facegate demo
 
 lint: $(VENV)/.test-installed
-	$(BIN)/ruff check device tests models
-	$(BIN)/ruff format --check device tests models
+	$(BIN)/ruff check device tests models scripts
+	$(BIN)/ruff format --check device tests models scripts
 
 test: lint
 	$(BIN)/python -m pytest

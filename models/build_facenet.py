@@ -25,6 +25,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+
 from facegate.vision.crops import facenet_crop, prewhiten
 from facegate.vision.model_files import ModelFile, verify
 from facegate.vision.mtcnn import MtcnnFaceDetector

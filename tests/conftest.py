@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
 from facegate.config import Settings
 from facegate.vision.pipeline import FacePipeline
 

@@ -1,13 +1,14 @@
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from facegate.identity.calibration import (
     choose_threshold,
     genuine_scores,
     impostor_scores,
     threshold_for_far,
 )
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 
 @settings(max_examples=200, deadline=None)

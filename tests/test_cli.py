@@ -7,6 +7,7 @@ import sys
 import cv2
 import pytest
 from click.testing import CliRunner
+
 from facegate.cli import cli
 from facegate.demo.material import blurred, variants
 

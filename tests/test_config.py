@@ -1,6 +1,7 @@
 from pathlib import Path
 
 import pytest
+
 from facegate.config import Settings, load_settings
 from facegate.errors import ConfigError
 

@@ -1,6 +1,7 @@
 """Both detectors on real photos that ship in installed packages."""
 
 import numpy as np
+
 from facegate.config import Settings
 from facegate.vision.detection import Box, main_face
 from facegate.vision.haar import HaarFaceDetector

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+
 from facegate.config import Settings
 from facegate.demo.material import variants
 from facegate.identity.thresholds import shipped_threshold

@@ -2,6 +2,7 @@
 
 import cv2
 import pytest
+
 from facegate.config import QualityConfig
 from facegate.demo.material import blurred, side_by_side, variants
 from facegate.identity.enrolment import Enroller, expand_photos, students_in

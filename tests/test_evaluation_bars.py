@@ -7,6 +7,7 @@ import json
 
 import pytest
 from click.testing import CliRunner
+
 from facegate.cli import cli
 
 from .conftest import REPO, shared

@@ -5,6 +5,7 @@ import sqlite3
 
 import numpy as np
 import pytest
+
 from facegate.errors import GalleryError, KeyFileError
 from facegate.identity.gallery import Calibration, Gallery
 

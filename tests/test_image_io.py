@@ -1,6 +1,7 @@
 import cv2
 import numpy as np
 import pytest
+
 from facegate.errors import ImageError
 from facegate.vision.image_io import decode_image, image_files, load_image
 

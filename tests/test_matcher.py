@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+
 from facegate.identity.matcher import EMPTY, NO_CANDIDATES, UNKNOWN, Matcher
 
 DIM = 64

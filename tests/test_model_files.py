@@ -4,6 +4,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+
 from facegate.config import Settings
 from facegate.errors import ModelFileError
 from facegate.vision import model_files as mf

@@ -1,4 +1,5 @@
 import pytest
+
 from facegate.errors import DatasetError
 from facegate.evaluation.dataset import scan_identities
 from facegate.evaluation.pairs import read_pairs, write_all_pairs

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+
 from facegate.config import QualityConfig
 from facegate.demo.material import blurred
 from facegate.vision.detection import Box, Detection
@@ -77,6 +78,7 @@ def test_a_turned_head_is_refused(pipeline):
 
 def test_sharpness_is_resolution_independent(pipeline, demo_photos):
     import cv2
+
     from facegate.vision.quality import sharpness
 
     image = demo_photos["hopper"]

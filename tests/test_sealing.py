@@ -2,6 +2,7 @@ import os
 import stat
 
 import pytest
+
 from facegate.errors import KeyFileError
 from facegate.identity.sealing import Sealer, SealError, create_key_file, read_key_file
 

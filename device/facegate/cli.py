@@ -524,13 +524,20 @@ def bench_memory(ctx: Context, as_json: bool) -> None:
 
 @bench.command("frame")
 @click.option("--frames", type=click.IntRange(10, 10000), default=200, show_default=True)
+@click.option(
+    "--video",
+    "videos",
+    multiple=True,
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    help="Real camera clips to take frames from (default: the demo portraits).",
+)
 @click.option("--json", "as_json", is_flag=True)
 @pass_ctx
-def bench_frame(ctx: Context, frames: int, as_json: bool) -> None:
-    """Per-frame cost of Haar detection + 68 landmarks on 640x480 frames."""
+def bench_frame(ctx: Context, frames: int, videos: tuple[Path, ...], as_json: bool) -> None:
+    """Per-frame cost of Haar detection + 68 landmarks on frames 640 px wide."""
     from facegate.bench.frame_cost import format_frame_cost, measure_frame_cost
 
-    result = measure_frame_cost(ctx.settings, frames)
+    result = measure_frame_cost(ctx.settings, frames, list(videos) or None)
     click.echo(json.dumps(result, indent=2) if as_json else format_frame_cost(result))
 
 

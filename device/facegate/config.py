@@ -57,9 +57,12 @@ class PathsConfig(_Section):
 class DetectionConfig(_Section):
     # haar: fast, for every door frame; mtcnn: slower, better on hard poses, used for enrolment.
     detector: Literal["haar", "mtcnn"] = "haar"
+    # Haar runs on a grey copy scaled to this width; sizes below are in full-frame pixels.
     haar_width: int = Field(default=320, ge=80, le=1920)
+    haar_scale_factor: float = Field(default=1.15, gt=1.0, le=2.0)
     haar_min_neighbors: int = Field(default=5, ge=1, le=20)
-    min_face_px: int = Field(default=40, ge=12, le=1000)
+    haar_min_face_px: int = Field(default=60, ge=12, le=1000)
+    mtcnn_min_face_px: int = Field(default=40, ge=12, le=1000)
     mtcnn_thresholds: tuple[float, float, float] = (0.6, 0.7, 0.8)
 
     @field_validator("mtcnn_thresholds")

@@ -96,7 +96,7 @@ class Matcher:
             # One-vs-rest (LinearSVC): calibrating SVC's one-vs-one votes cost 5-7 points of
             # accuracy on lfw10 and faces94 (docs/recognition.md).
             self._svm = CalibratedClassifierCV(
-                LinearSVC(C=svm_c, max_iter=20000),
+                LinearSVC(C=svm_c, max_iter=20000, random_state=seed),
                 method="sigmoid",
                 cv=StratifiedKFold(n_splits=min(5, min(counts)), shuffle=True, random_state=seed),
             )

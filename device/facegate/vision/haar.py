@@ -15,7 +15,13 @@ class HaarFaceDetector:
 
     name = "haar"
 
-    def __init__(self, width: int = 320, min_neighbors: int = 5, min_face_px: int = 40) -> None:
+    def __init__(
+        self,
+        width: int = 320,
+        min_neighbors: int = 5,
+        min_face_px: int = 60,
+        scale_factor: float = 1.15,
+    ) -> None:
         path = verify(HAAR_FRONTAL)
         self._cascade = cv2.CascadeClassifier(str(path))
         if self._cascade.empty():
@@ -23,6 +29,7 @@ class HaarFaceDetector:
         self._width = width
         self._min_neighbors = min_neighbors
         self._min_face_px = min_face_px
+        self._scale_factor = scale_factor
 
     def detect(self, image_bgr: np.ndarray) -> list[Detection]:
         height, width = image_bgr.shape[:2]
@@ -36,7 +43,7 @@ class HaarFaceDetector:
         min_px = max(12, round(self._min_face_px * scale))
         rects, _levels, weights = self._cascade.detectMultiScale3(
             grey,
-            scaleFactor=1.1,
+            scaleFactor=self._scale_factor,
             minNeighbors=self._min_neighbors,
             minSize=(min_px, min_px),
             outputRejectLevels=True,

@@ -33,12 +33,14 @@ class FacePipeline:
     ) -> FacePipeline:
         """Load every model named by ``settings`` (or the overrides); each file is verified."""
         d = settings.detection
-        mtcnn = MtcnnFaceDetector(d.min_face_px, d.mtcnn_thresholds)
+        mtcnn = MtcnnFaceDetector(d.mtcnn_min_face_px, d.mtcnn_thresholds)
         chosen = detector or d.detector
         primary: FaceDetector = (
             mtcnn
             if chosen == "mtcnn"
-            else HaarFaceDetector(d.haar_width, d.haar_min_neighbors, d.min_face_px)
+            else HaarFaceDetector(
+                d.haar_width, d.haar_min_neighbors, d.haar_min_face_px, d.haar_scale_factor
+            )
         )
         emb = create_embedder(
             embedder or settings.embedder.name,

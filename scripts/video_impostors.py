@@ -1,0 +1,61 @@
+"""Strangers from video: how often would one person's frames pass as another person?
+
+Each video shows one person (the blink clips and the webcam clip in ../shared/data). Every
+5th frame is embedded; each person's frames are compared with every *other* person's centroid,
+which is exactly the score the matcher thresholds. Prints the false-accept rate at the shipped
+threshold and the threshold that a 1% target would need on this population.
+
+    .venv/bin/python scripts/video_impostors.py ../shared/data/blink/liveportrait/*.mp4 \\
+        ../shared/data/spoof/webcam_replay/real.mov [--embedder facenet]
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from facegate.config import Settings
+from facegate.identity.calibration import impostor_scores, threshold_for_far
+from facegate.identity.thresholds import shipped_threshold
+from facegate.vision.pipeline import FacePipeline
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("videos", type=Path, nargs="+")
+    parser.add_argument("--embedder", default="facenet")
+    parser.add_argument("--every", type=int, default=5)
+    args = parser.parse_args()
+
+    pipeline = FacePipeline.from_settings(Settings(), detector="mtcnn", embedder=args.embedder)
+    labels: list[str] = []
+    vectors: list[np.ndarray] = []
+    for video in args.videos:
+        cap = cv2.VideoCapture(str(video))
+        index = 0
+        while True:
+            ok, frame = cap.read()
+            if not ok:
+                break
+            if index % args.every == 0:
+                faces = pipeline.mtcnn.detect(frame)
+                if faces:
+                    face = max(faces, key=lambda d: d.box.area)
+                    vectors.append(pipeline.embedder.embed(frame, face))
+                    labels.append(video.name)
+            index += 1
+    scores = impostor_scores(labels, np.vstack(vectors))
+    shipped = shipped_threshold(args.embedder)
+    t1, _ = threshold_for_far(scores, 0.01)
+    people = len(set(labels))
+    print(f"{len(vectors)} frames of {people} people, {scores.size} impostor comparisons")
+    print(f"closest impostor {scores.min():.3f}")
+    print(f"FAR at the shipped threshold {shipped}: {np.mean(scores <= shipped):.2%}")
+    print(f"threshold for FAR 1% on this population: {t1:.3f}")
+
+
+if __name__ == "__main__":
+    main()
