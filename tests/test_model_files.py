@@ -12,19 +12,8 @@ from facegate.vision.embedders import create_embedder
 from facegate.vision.embedders.litert import LiteRtFaceNet
 from facegate.vision.pipeline import FacePipeline
 
-ALL = [
-    mf.HAAR_FRONTAL,
-    mf.MTCNN_PNET,
-    mf.MTCNN_RNET,
-    mf.MTCNN_ONET,
-    mf.DLIB_LANDMARKS_68,
-    mf.DLIB_LANDMARKS_5,
-    mf.DLIB_RESNET,
-    mf.FACENET_INT8,
-]
 
-
-@pytest.mark.parametrize("model", ALL, ids=lambda m: m.filename)
+@pytest.mark.parametrize("model", mf.SHIPPED_MODELS, ids=lambda m: m.filename)
 def test_every_shipped_model_verifies(model):
     path = mf.verify(model, Settings().paths.models_dir)
     assert path.is_file()

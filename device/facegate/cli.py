@@ -70,16 +70,7 @@ def check_models(ctx: Context) -> None:
     from facegate.vision import model_files as mf
 
     models_dir = ctx.settings.paths.models_dir
-    for model in (
-        mf.HAAR_FRONTAL,
-        mf.MTCNN_PNET,
-        mf.MTCNN_RNET,
-        mf.MTCNN_ONET,
-        mf.DLIB_LANDMARKS_68,
-        mf.DLIB_LANDMARKS_5,
-        mf.DLIB_RESNET,
-        mf.FACENET_INT8,
-    ):
+    for model in mf.SHIPPED_MODELS:
         path = mf.verify(model, models_dir)
         click.echo(f"ok  {model.name:<40} {model.sha256[:16]}  {path}")
 

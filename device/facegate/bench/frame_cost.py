@@ -18,6 +18,7 @@ from facegate.config import Settings
 from facegate.errors import FacegateError
 from facegate.vision.haar import HaarFaceDetector
 from facegate.vision.landmarks import LandmarkPredictor
+from facegate.vision.video import video_frames
 
 
 def _to_640(frame: np.ndarray) -> np.ndarray:
@@ -26,21 +27,8 @@ def _to_640(frame: np.ndarray) -> np.ndarray:
     return cv2.resize(frame, (round(w * s), round(h * s)), interpolation=cv2.INTER_AREA)
 
 
-def video_frames(videos: list[Path], every: int = 5) -> list[np.ndarray]:
-    frames = []
-    for video in videos:
-        cap = cv2.VideoCapture(str(video))
-        if not cap.isOpened():
-            raise FacegateError(f"cannot open video {video}")
-        index = 0
-        while True:
-            ok, frame = cap.read()
-            if not ok:
-                break
-            if index % every == 0:
-                frames.append(_to_640(frame))
-            index += 1
-        cap.release()
+def clip_frames(videos: list[Path], every: int = 5) -> list[np.ndarray]:
+    frames = [_to_640(f) for video in videos for f in video_frames(video, every)]
     if not frames:
         raise FacegateError("no frames could be read from the videos given")
     return frames

@@ -136,7 +136,7 @@ def run_demo(
             f"distance to that student's templates decides (threshold {recognizer.threshold:.3f}, "
             f"{recognizer.threshold_source})"
         )
-        echo(f"   {'probe':<30}{'decision':<15}{'student':<15}{'distance':>9}{'SVM p':>8}")
+        echo(f"   {'probe':<32}{'decision':<15}{'student':<15}{'distance':>9}{'SVM p':>8}")
         probes: list[tuple[str, str | None, np.ndarray]] = []
         for i, person in enumerate(people):
             for k, im in enumerate(
@@ -151,13 +151,13 @@ def run_demo(
             image = load_image(path)
             face = main_face(pipeline.mtcnn.detect(image), image.shape[1], image.shape[0])
             if face is None:
-                echo(f"   {label:<30}{'no_face':<15}")
+                echo(f"   {label:<32}{'no_face':<15}")
                 rejected += truth is None
                 continue
             match = recognizer.identify(pipeline.embedder.embed(image, face))
             who = match.candidate_id if match.accepted else f"({match.candidate_id})"
             prob = "-" if match.probability is None else f"{match.probability:.2f}"
-            echo(f"   {label:<30}{match.reason:<15}{who:<15}{match.distance:>9.3f}{prob:>8}")
+            echo(f"   {label:<32}{match.reason:<15}{who:<15}{match.distance:>9.3f}{prob:>8}")
             if truth is None:
                 rejected += not match.accepted
             else:

@@ -101,6 +101,17 @@ FACENET_INT8 = ModelFile(
     "8496a793b35b08dbcdd7ef29318e0a3bc761eeea983c4474f8aa9177ab333d64",
     24571656,
 )
+# Everything facegate loads at run time, for `facegate check-models` and the tests.
+SHIPPED_MODELS = (
+    HAAR_FRONTAL,
+    MTCNN_PNET,
+    MTCNN_RNET,
+    MTCNN_ONET,
+    DLIB_LANDMARKS_68,
+    DLIB_LANDMARKS_5,
+    DLIB_RESNET,
+    FACENET_INT8,
+)
 # Built by models/build_facenet.py next to the int8 model for comparison; not shipped, so not
 # pinned by hash: it is checked for presence and loadability only.
 FACENET_FLOAT_FILENAME = "build/facenet_float32.tflite"
