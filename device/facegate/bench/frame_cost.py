@@ -42,7 +42,7 @@ def measure_frame_cost(
         d.haar_width, d.haar_min_neighbors, d.haar_min_face_px, d.haar_scale_factor
     )
     landmarks = LandmarkPredictor()
-    material = video_frames(videos) if videos else [_to_640(im) for im, _ in benchmark_faces(10)]
+    material = clip_frames(videos) if videos else [_to_640(im) for im, _ in benchmark_faces(10)]
     detect_ms, landmark_ms, with_face = [], [], 0
     for i in range(frames):
         frame = material[i % len(material)]

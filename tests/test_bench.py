@@ -1,0 +1,27 @@
+"""The benchmark commands run and report sane figures (their speed is never asserted)."""
+
+import pytest
+
+from facegate.bench.frame_cost import measure_frame_cost
+from facegate.bench.memory import measure_memory
+from facegate.config import Settings
+
+from .conftest import shared
+
+
+def test_frame_cost_on_demo_portraits():
+    r = measure_frame_cost(Settings(), frames=10)
+    assert r["frames_with_face"] == 10 and r["total_ms_median"] > 0
+
+
+@pytest.mark.data
+def test_frame_cost_on_a_real_clip():
+    clip = shared("spoof", "webcam_replay", "real.mov")
+    r = measure_frame_cost(Settings(), frames=20, videos=[clip])
+    assert r["distinct_frames"] > 20 and r["frames_with_face"] >= 15
+
+
+def test_memory_benchmark_reports_a_loaded_process():
+    r = measure_memory(Settings(), embedders=("facenet",))
+    m = r["per_embedder"]["facenet"]
+    assert m["rss_mb"] > m["rss_before_mb"] > 0
