@@ -25,3 +25,11 @@ def test_memory_benchmark_reports_a_loaded_process():
     r = measure_memory(Settings(), embedders=("facenet",))
     m = r["per_embedder"]["facenet"]
     assert m["rss_mb"] > m["rss_before_mb"] > 0
+
+
+def test_embedding_benchmark_runs_every_embedder_it_has():
+    from facegate.bench.embedding_speed import measure_embedding_speed
+
+    r = measure_embedding_speed(Settings(), rounds=1, per_round=2)
+    assert {"facenet-int8", "dlib-resnet"} <= set(r["ms_per_embedding"])
+    assert ("facenet-float" in r["ms_per_embedding"]) != ("facenet-float" in r["skipped"])
