@@ -87,3 +87,16 @@ def test_sharpness_is_resolution_independent(pipeline, demo_photos):
     half_face = pipeline.mtcnn.detect(half)[0]
     a, b = sharpness(image, face), sharpness(half, half_face)
     assert np.isfinite(a) and np.isfinite(b) and 0.3 < a / b < 3
+
+
+def test_mirrored_face_gives_the_opposite_yaw(pipeline, demo_photos):
+    from facegate.vision.head_pose import head_pose
+
+    image = demo_photos["astronaut"]
+    mirrored = image[:, ::-1].copy()
+    yaws = []
+    for im in (image, mirrored):
+        _, landmarks = assess(pipeline, im)
+        yaws.append(head_pose(landmarks, im.shape[1], im.shape[0]).yaw)
+    assert abs(yaws[0]) > 3
+    assert yaws[0] == pytest.approx(-yaws[1], abs=3)

@@ -220,14 +220,14 @@ def gallery_export(ctx: Context, out: Path) -> None:
 def gallery_import(ctx: Context, bundle: Path) -> None:
     """Add the students of an exported gallery to this one."""
     from facegate.identity.gallery import open_configured_gallery
-    from facegate.identity.transfer import import_gallery, read_bundle
+    from facegate.identity.transfer import import_students, read_bundle
 
     passphrase = _passphrase(confirm=False)
     data = read_bundle(bundle, passphrase)
     with open_configured_gallery(
         ctx.settings.paths, data["embedder"], data["dim"], create=True
     ) as g:
-        n = import_gallery(g, bundle, passphrase)
+        n = import_students(g, data)
     click.echo(f"imported {n} student(s) from {bundle}")
 
 

@@ -86,12 +86,13 @@ def read_bundle(path: Path, passphrase: str) -> dict:
     return json.loads(payload)
 
 
-def import_gallery(gallery: Gallery, path: Path, passphrase: str) -> int:
-    """Add every student of an export to ``gallery``; all or nothing per student."""
-    data = read_bundle(path, passphrase)
+def import_students(gallery: Gallery, data: dict) -> int:
+    """Add every student of a decrypted export (:func:`read_bundle`); all or nothing per
+    student."""
     if data.get("embedder") != gallery.embedder or data.get("dim") != gallery.dim:
         raise GalleryError(
-            f"{path} holds {data.get('embedder')} templates; this gallery holds {gallery.embedder}"
+            f"the export holds {data.get('embedder')} templates; "
+            f"this gallery holds {gallery.embedder}"
         )
     count = 0
     for student in data["students"]:

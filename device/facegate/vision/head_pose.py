@@ -25,7 +25,8 @@ _LANDMARK_INDICES = [30, 8, 36, 45, 48, 54]
 
 @dataclass(frozen=True)
 class HeadPose:
-    """Degrees; yaw > 0 turns towards the image's right, pitch > 0 looks up."""
+    """Degrees from a generic face model: rough, and the quality gate compares magnitudes
+    only. A mirrored face gives the opposite yaw and roll."""
 
     yaw: float
     pitch: float
