@@ -35,19 +35,14 @@ def run(data, *args, ok=True, input=None):
     return result
 
 
+def enrol_hopper(data, *photos):
+    return run(data, "enroll", "--id", "hopper", "--name", "Grace Hopper", *map(str, photos))
+
+
 def test_enrol_list_identify_remove(env):
     tmp, photos = env
     data = tmp / "data"
-    out = run(
-        data,
-        "enroll",
-        "--id",
-        "hopper",
-        "--name",
-        "Grace Hopper",
-        str(photos / "enrol-hopper"),
-        str(photos / "blurred.jpg"),
-    ).output
+    out = enrol_hopper(data, photos / "enrol-hopper", photos / "blurred.jpg").output
     assert "hopper: enrolled 4 template(s) from 5 photo(s), 1 refused" in out
     assert "blurry" in out
     run(
@@ -91,15 +86,7 @@ def test_enrol_list_identify_remove(env):
 
 def test_export_import_round_trip(env, monkeypatch):
     tmp, photos = env
-    run(
-        tmp / "a",
-        "enroll",
-        "--id",
-        "hopper",
-        "--name",
-        "Grace Hopper",
-        str(photos / "enrol-hopper"),
-    )
+    enrol_hopper(tmp / "a", photos / "enrol-hopper")
     monkeypatch.setenv("FACEGATE_EXPORT_PASSPHRASE", "correct horse battery staple")
     bundle = tmp / "export.fgx"
     run(tmp / "a", "gallery", "export", str(bundle))
