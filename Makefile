@@ -32,11 +32,15 @@ eval: $(VENV)/.demo-installed
 	$(BIN)/facegate eval identities $(DATA)/identities/lfw10
 	$(BIN)/facegate eval identities $(DATA)/identities/faces94
 	$(BIN)/facegate eval pairs --pairs tests/data/lfw10_pairs.csv --images $(DATA)/identities/lfw10
+	$(BIN)/facegate eval liveness --clips $(DATA)/blink --annotations $(DATA)/blink/annotations.json \
+		--attacks $(DATA)/identities --attacks $(DATA)/spoof/minivision/image_F1.jpg \
+		--attacks $(DATA)/spoof/minivision/image_F2.jpg --attacks $(DATA)/spoof/webcam_replay/fake.mp4
 
 bench: $(VENV)/.demo-installed
 	$(BIN)/facegate bench embed
 	$(BIN)/facegate bench memory
 	$(BIN)/facegate bench frame
+	$(BIN)/facegate bench liveness $(DATA)/blink/liveportrait/*.mp4
 
 check-aarch64:
 	scripts/check_aarch64_wheels.sh

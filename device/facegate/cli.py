@@ -344,7 +344,7 @@ def identify(ctx: Context, photos: tuple[Path, ...], candidates: str | None, as_
 
 @cli.group("eval")
 def eval_group() -> None:
-    """Measure recognition on labelled photos (the README's figures)."""
+    """Measure recognition and liveness on labelled data (the README's figures)."""
 
 
 _embedder_option = click.option(
@@ -405,6 +405,44 @@ def eval_identities(
         rotations=rotations,
     )
     click.echo(json.dumps(report.to_dict(), indent=2) if as_json else format_report(report))
+
+
+@eval_group.command("liveness")
+@click.option(
+    "--clips",
+    required=True,
+    type=click.Path(path_type=Path, file_okay=False, exists=True),
+    help="Folder the annotation keys are relative to.",
+)
+@click.option(
+    "--annotations",
+    required=True,
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    help="JSON: clip path -> blinks/uncertain/closures frame intervals (null: not annotated).",
+)
+@click.option(
+    "--attacks",
+    multiple=True,
+    type=click.Path(path_type=Path, exists=True),
+    help="Attack stills/videos or folders of them (repeatable). A still is shown as a photo "
+    "held in a hand for 5 s.",
+)
+@click.option("--jobs", type=click.IntRange(1, 64), help="Processes for the attacks.")
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+def eval_liveness(
+    ctx: Context,
+    clips: Path,
+    annotations: Path,
+    attacks: tuple[Path, ...],
+    jobs: int | None,
+    as_json: bool,
+) -> None:
+    """Blink recall/precision, genuine pass rate, replay analysis and attack accept rate."""
+    from facegate.evaluation.liveness import evaluate_liveness, format_report
+
+    report = evaluate_liveness(clips, annotations, list(attacks), ctx.settings.liveness, jobs)
+    click.echo(json.dumps(report, indent=2) if as_json else format_report(report))
 
 
 @eval_group.command("pairs")
@@ -511,6 +549,19 @@ def bench_memory(ctx: Context, as_json: bool) -> None:
 
     result = measure_memory(ctx.settings)
     click.echo(json.dumps(result, indent=2) if as_json else format_memory(result))
+
+
+@bench.command("liveness")
+@click.argument(
+    "videos", nargs=-1, required=True, type=click.Path(path_type=Path, exists=True, dir_okay=False)
+)
+@click.option("--json", "as_json", is_flag=True)
+def bench_liveness(videos: tuple[Path, ...], as_json: bool) -> None:
+    """Per-frame cost of landmarks + EAR + pose, and of the whole tracked liveness loop."""
+    from facegate.bench.liveness_cost import format_liveness_cost, measure_liveness_cost
+
+    result = measure_liveness_cost(list(videos))
+    click.echo(json.dumps(result, indent=2) if as_json else format_liveness_cost(result))
 
 
 @bench.command("frame")

@@ -14,6 +14,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from facegate.errors import ConfigError
+from facegate.liveness.params import LivenessParams
 
 REPO_MODELS_DIR = Path(__file__).resolve().parents[2] / "models"
 
@@ -100,6 +101,7 @@ class Settings(_Section):
     embedder: EmbedderConfig = Field(default_factory=EmbedderConfig)
     matcher: MatcherConfig = Field(default_factory=MatcherConfig)
     quality: QualityConfig = Field(default_factory=QualityConfig)
+    liveness: LivenessParams = Field(default_factory=LivenessParams)
 
 
 def _describe(error: ValidationError, source: str) -> str:

@@ -43,7 +43,7 @@ def head_pose(landmarks: np.ndarray, image_width: int, image_height: int) -> Hea
     # Flip the model's y axis to the image's downward y.
     model = _MODEL_POINTS * np.array([1.0, -1.0, -1.0])
     ok, rvec, _tvec = cv2.solvePnP(
-        model, image_points, camera, np.zeros(4), flags=cv2.SOLVEPNP_ITERATIVE
+        model, image_points, camera, np.zeros(4), flags=cv2.SOLVEPNP_SQPNP
     )
     if not ok:
         return HeadPose(float("nan"), float("nan"), float("nan"))
