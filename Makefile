@@ -34,7 +34,8 @@ eval: $(VENV)/.demo-installed
 	$(BIN)/facegate eval pairs --pairs tests/data/lfw10_pairs.csv --images $(DATA)/identities/lfw10
 	$(BIN)/facegate eval liveness --clips $(DATA)/blink --annotations $(DATA)/blink/annotations.json \
 		--attacks $(DATA)/identities --attacks $(DATA)/spoof/minivision/image_F1.jpg \
-		--attacks $(DATA)/spoof/minivision/image_F2.jpg --attacks $(DATA)/spoof/webcam_replay/fake.mp4
+		--attacks $(DATA)/spoof/minivision/image_F2.jpg --attacks $(DATA)/spoof/webcam_replay/fake.mp4 \
+		--hand-wave
 
 bench: $(VENV)/.demo-installed
 	$(BIN)/facegate bench embed

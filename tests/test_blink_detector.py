@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -142,6 +144,22 @@ def test_landmark_jump_is_not_a_blink() -> None:
     d = run(series(4.0, 30, dips=(blink_at(2.0, jump=0.3),)))
     assert d.blinks == []
     assert [b.reason for b in d.rejected] == ["landmarks_jumped"]
+
+
+def test_jump_is_judged_against_the_faces_usual_jitter() -> None:
+    """A photo's landmarks hardly move, so a finger's 0.07 jump stands out; a moving head
+    jitters by 0.03 anyway, and the same jump during its blink is tolerated."""
+
+    def with_usual(jitter: float) -> list[EyeFrame]:
+        frames = series(4.0, 30, dips=(blink_at(2.0, jump=0.07),))
+        rng = np.random.default_rng(1)
+        return [
+            f if f.jump else replace(f, jump=abs(rng.normal(jitter, jitter / 4))) for f in frames
+        ]
+
+    still = run(with_usual(0.01))
+    assert still.blinks == [] and [b.reason for b in still.rejected] == ["landmarks_jumped"]
+    assert len(run(with_usual(0.03)).blinks) == 1
 
 
 def test_slow_narrowing_of_a_smile_is_not_a_blink() -> None:

@@ -81,6 +81,16 @@ def test_photo_attacks_from_stills_are_never_accepted() -> None:
     assert report["attack_outcomes"].get("spoof_static", 0) >= len(files) // 3
 
 
+def test_a_finger_waved_over_a_photos_eyes_is_not_a_blink() -> None:
+    """The attack that fools EAR-only checks: the finger's dip is refused (landmarks jumped,
+    pitch change), the photo times out or is caught as static."""
+    stills = sorted(shared("identities").rglob("*.jpg"))[5::30]
+    report = evaluate_attacks(stills, LivenessParams(), jobs=2, hand_wave=True)
+    assert report["hand_wave_attacks"] >= 10
+    assert report["hand_wave_accepted"] == 0
+    assert report["attacks_accepted"] == []
+
+
 def test_replay_video_is_analysed() -> None:
     report = evaluate_attacks([shared("spoof", "webcam_replay", "fake.mp4")], LivenessParams(), 1)
     (video,) = report["videos"]

@@ -427,6 +427,11 @@ def eval_identities(
     help="Attack stills/videos or folders of them (repeatable). A still is shown as a photo "
     "held in a hand for 5 s.",
 )
+@click.option(
+    "--hand-wave",
+    is_flag=True,
+    help="Also show every still with a finger passed over its eyes twice.",
+)
 @click.option("--jobs", type=click.IntRange(1, 64), help="Processes for the attacks.")
 @click.option("--json", "as_json", is_flag=True)
 @pass_ctx
@@ -435,13 +440,16 @@ def eval_liveness(
     clips: Path,
     annotations: Path,
     attacks: tuple[Path, ...],
+    hand_wave: bool,
     jobs: int | None,
     as_json: bool,
 ) -> None:
     """Blink recall/precision, genuine pass rate, replay analysis and attack accept rate."""
     from facegate.evaluation.liveness import evaluate_liveness, format_report
 
-    report = evaluate_liveness(clips, annotations, list(attacks), ctx.settings.liveness, jobs)
+    report = evaluate_liveness(
+        clips, annotations, list(attacks), ctx.settings.liveness, jobs, hand_wave
+    )
     click.echo(json.dumps(report, indent=2) if as_json else format_report(report))
 
 

@@ -272,9 +272,18 @@ def attack_files(paths: Iterable[Path]) -> list[Path]:
 _WORKER_TRACKER: FaceTracker | None = None
 
 
-def _attack_one(args: tuple[Path, LivenessParams]) -> dict:
+def eye_centres(photo: np.ndarray, tracker: FaceTracker) -> np.ndarray | None:
+    """Where the photo's eyes are (for the hand-wave attack), or None without a face."""
+    tracker.reset()
+    face = tracker.update(cv2.cvtColor(photo, cv2.COLOR_BGR2GRAY), 0.0)
+    if face is None:
+        return None
+    return np.array([face.landmarks[36:42].mean(axis=0), face.landmarks[42:48].mean(axis=0)])
+
+
+def _attack_one(args: tuple[Path, LivenessParams, bool]) -> dict:
     global _WORKER_TRACKER
-    path, params = args
+    path, params, wave = args
     if _WORKER_TRACKER is None:
         _WORKER_TRACKER = new_tracker()
     if path.suffix.lower() in VIDEO_SUFFIXES:
@@ -283,8 +292,13 @@ def _attack_one(args: tuple[Path, LivenessParams]) -> dict:
     else:
         photo = load_image(path)
         fps = 15.0
-        stream = held_photo_frames(photo, seed_for(path.name + str(path.parent.name)), fps=fps)
-        kind = "still"
+        eyes = eye_centres(photo, _WORKER_TRACKER) if wave else None
+        if wave and eyes is None:
+            return {"path": str(path), "kind": "hand_wave", "skipped": "no face in the photo"}
+        stream = held_photo_frames(
+            photo, seed_for(path.name + str(path.parent.name)), fps=fps, wave_eyes=eyes
+        )
+        kind = "hand_wave" if wave else "still"
     seq = track(stream, _WORKER_TRACKER, fps)
     duration = seq.n_frames / fps
     result = run_check(seq.samples, params, duration)
@@ -304,23 +318,34 @@ def _attack_one(args: tuple[Path, LivenessParams]) -> dict:
     return entry
 
 
-def evaluate_attacks(paths: list[Path], params: LivenessParams, jobs: int) -> dict:
+def evaluate_attacks(
+    paths: list[Path], params: LivenessParams, jobs: int, hand_wave: bool = False
+) -> dict:
+    """Every file as an attack; with ``hand_wave`` every still also with a finger passed over
+    its eyes twice (the attack that fools EAR-only blink checks)."""
     files = attack_files(paths)
     if not files:
         raise DatasetError("no attack stills or videos found")
-    work = [(f, params) for f in files]
+    work = [(f, params, False) for f in files]
+    if hand_wave:
+        work += [(f, params, True) for f in files if f.suffix.lower() in STILL_SUFFIXES]
     if jobs > 1:
         with ProcessPoolExecutor(jobs) as pool:
-            results = list(pool.map(_attack_one, work, chunksize=4))
+            done = list(pool.map(_attack_one, work, chunksize=4))
     else:
-        results = [_attack_one(w) for w in work]
+        done = [_attack_one(w) for w in work]
+    results = [r for r in done if "skipped" not in r]
     accepted = [r for r in results if r["accepted"]]
+    waves = [r for r in results if r["kind"] == "hand_wave"]
     return {
         "apcer": round(len(accepted) / len(results), 4),
         "n_attacks": len(results),
         "attacks_accepted": [r["path"] for r in accepted],
         "attack_outcomes": dict(Counter("/".join(r["reasons"]) for r in results)),
         "attacks_without_face": sum(r["frames_with_face"] == 0 for r in results),
+        "hand_wave_attacks": len(waves),
+        "hand_wave_accepted": sum(r["accepted"] for r in waves),
+        "hand_wave_outcomes": dict(Counter("/".join(r["reasons"]) for r in waves)),
         "videos": [r for r in results if r["kind"] == "video"],
     }
 
@@ -331,12 +356,15 @@ def evaluate_liveness(
     attacks: list[Path] | None = None,
     params: LivenessParams | None = None,
     jobs: int | None = None,
+    hand_wave: bool = False,
 ) -> dict:
     params = params or LivenessParams()
     report = evaluate_clips(clips, read_annotations(annotations), params)
     report.update({"apcer": None, "n_attacks": 0})
     if attacks:
-        report.update(evaluate_attacks(attacks, params, jobs or os.cpu_count() or 1))
+        report.update(
+            evaluate_attacks(attacks, params, jobs or os.cpu_count() or 1, hand_wave=hand_wave)
+        )
     return report
 
 
@@ -365,6 +393,11 @@ def format_report(r: dict) -> str:
             f"attacks: {len(r['attacks_accepted'])}/{r['n_attacks']} accepted "
             f"(APCER {r['apcer']:.2%}); outcomes {r['attack_outcomes']}"
         )
+        if r.get("hand_wave_attacks"):
+            lines.append(
+                f"  of which hand waved over the eyes: {r['hand_wave_accepted']}/"
+                f"{r['hand_wave_attacks']} accepted; outcomes {r['hand_wave_outcomes']}"
+            )
         for v in r["videos"]:
             lines.append(
                 f"  video {v['path']}: {v['outcome']} {v['reasons']}, blinks at "

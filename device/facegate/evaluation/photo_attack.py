@@ -27,10 +27,39 @@ def _scene(rng: np.random.Generator) -> np.ndarray:
     return cv2.GaussianBlur(cv2.resize(small, (w, h), interpolation=cv2.INTER_CUBIC), (0, 0), 25)
 
 
+WAVE_S = 0.3
+
+
+def wave_over_eyes(photo_bgr: np.ndarray, eyes: np.ndarray, progress: float) -> np.ndarray:
+    """The photo with a finger passing down over both eyes (``progress`` 0..1).
+
+    The blink-only attack: the finger hides the eyes for a moment, which a detector that only
+    watches the EAR can take for a blink.
+    """
+    out = photo_bgr.copy()
+    right, left = eyes
+    span = float(np.linalg.norm(left - right))
+    centre = (right + left) / 2
+    y = centre[1] + (progress - 0.5) * 2.0 * span
+    skin = (110, 145, 200)
+    axes = (round(1.3 * span), max(2, round(0.35 * span)))
+    cv2.ellipse(out, (round(centre[0]), round(y)), axes, 0, 0, 360, skin, -1, cv2.LINE_AA)
+    return out
+
+
 def held_photo_frames(
-    photo_bgr: np.ndarray, seed: int, seconds: float = 5.0, fps: float = 15.0
+    photo_bgr: np.ndarray,
+    seed: int,
+    seconds: float = 5.0,
+    fps: float = 15.0,
+    wave_eyes: np.ndarray | None = None,
+    wave_at: tuple[float, ...] = (1.5, 3.0),
 ) -> Iterator[tuple[float, np.ndarray]]:
-    """(time in s, BGR frame) pairs of the photo held in front of the camera."""
+    """(time in s, BGR frame) pairs of the photo held in front of the camera.
+
+    With ``wave_eyes`` (the two eye centres in the photo, a (2, 2) array), a finger is passed
+    over them for ``WAVE_S`` at each time in ``wave_at``.
+    """
     rng = np.random.default_rng(seed)
     w, h = FRAME_SIZE
     scene = _scene(rng)
@@ -61,7 +90,12 @@ def held_photo_frames(
         placed = (local * lean) @ rot.T + centre + shake[:2]
         matrix = cv2.getPerspectiveTransform(corners, placed.astype(np.float32))
         frame = scene.copy()
-        cv2.warpPerspective(photo_bgr, matrix, (w, h), dst=frame, borderMode=cv2.BORDER_TRANSPARENT)
+        shown = photo_bgr
+        if wave_eyes is not None:
+            for at in wave_at:
+                if at <= t < at + WAVE_S:
+                    shown = wave_over_eyes(photo_bgr, wave_eyes, (t - at) / WAVE_S)
+        cv2.warpPerspective(shown, matrix, (w, h), dst=frame, borderMode=cv2.BORDER_TRANSPARENT)
         if blur_sigma > 0.3:
             frame = cv2.GaussianBlur(frame, (0, 0), blur_sigma)
         gain = 1 + 0.12 * np.sin(2 * np.pi * t / 4.0 + drift_phase)

@@ -13,7 +13,8 @@ recent open-eye values, and a blink is judged relative to it:
   ``min_closed_s``..``max_closed_s``, the lids went from open to closed within
   ``max_closing_s`` (a smile or a squint narrows the eyes slowly), the whole dip is at most
   ``max_dip_s``, the head did not
-  pitch, no frames are missing and jaw, brows and nose did not jump (lost landmarks).
+  pitch, no frames are missing and jaw, brows and nose did not jump (a finger or a hand
+  over the eyes disturbs them; a blink barely does).
 
 Every dip that is not a blink is kept with the reason, for the attempt's evidence.
 """
@@ -189,6 +190,8 @@ class BlinkDetector:
         earlier = [f.pitch for f in self._history if f.t < (opened or dip[0]).t]
         pitch0 = float(np.median(earlier)) if earlier else dip[0].pitch
         span = [*lead, *dip, after]
+        first = (opened or dip[0]).t
+        usual = [f.jump for f in self._history if first - 1.0 <= f.t < first - 0.05]
         gaps = np.diff([f.t for f in ([before] if before else []) + [*dip, after]])
         return replace(
             blink,
@@ -196,7 +199,8 @@ class BlinkDetector:
                 blink,
                 opened_before=opened is not None,
                 max_gap=float(max(gaps)),
-                max_jump=max(f.jump for f in [*dip, after]),
+                max_jump=max(f.jump for f in span),
+                usual_jump=float(np.percentile(usual, 75)) if len(usual) >= 5 else None,
                 pitch_change=max(abs(f.pitch - pitch0) for f in span),
             ),
         )
@@ -207,6 +211,7 @@ class BlinkDetector:
         opened_before: bool,
         max_gap: float,
         max_jump: float,
+        usual_jump: float | None,
         pitch_change: float,
     ) -> str:
         """Why a dip is not a blink, or "" when it is one."""
@@ -220,6 +225,12 @@ class BlinkDetector:
         checks = [
             (max_gap > p.max_gap_s, "frames_missing"),
             (max_jump > p.max_landmark_jump, "landmarks_jumped"),
+            (
+                usual_jump is not None
+                and max_jump > p.landmark_jump_floor
+                and max_jump > p.landmark_jump_ratio * usual_jump,
+                "landmarks_jumped",
+            ),
             (pitch_change > p.max_pitch_change_deg, "pitch_change"),
             (not opened_before, "not_open_before"),
             (right_closed != left_closed and other_open, "wink"),

@@ -34,9 +34,13 @@ class LivenessParams(BaseModel):
     max_gap_s: float = Field(default=0.25, gt=0.0, le=5.0)
     # Looking down lowers the lids: a dip with a larger pitch change is a glance, not a blink.
     max_pitch_change_deg: float = Field(default=12.0, gt=0.0, le=90.0)
-    # Jaw, brows and nose jumping by more than this share of the eye distance between two
-    # samples means the landmarks were lost (occlusion, a hand over the eyes), not a blink.
-    max_landmark_jump: float = Field(default=0.12, gt=0.0, le=5.0)
+    # Jaw, brows and nose jumping between two samples (as a share of the eye distance) means
+    # the landmarks were disturbed (a finger or hand over the eyes), not a blink: more than
+    # landmark_jump_ratio x their usual jump of the last second (75th percentile) and more
+    # than landmark_jump_floor, or more than max_landmark_jump at all.
+    max_landmark_jump: float = Field(default=0.15, gt=0.0, le=5.0)
+    landmark_jump_ratio: float = Field(default=4.0, gt=1.0, le=100.0)
+    landmark_jump_floor: float = Field(default=0.04, ge=0.0, le=5.0)
 
     # Photo attack: over static_window_s the EAR stays flat and the face moves only rigidly.
     static_window_s: float = Field(default=2.5, gt=0.2, le=30.0)

@@ -42,11 +42,15 @@ def head_pose(landmarks: np.ndarray, image_width: int, image_height: int) -> Hea
     )
     # Flip the model's y axis to the image's downward y.
     model = _MODEL_POINTS * np.array([1.0, -1.0, -1.0])
-    ok, rvec, _tvec = cv2.solvePnP(
+    # SQPnP finds the global solution (the iterative solver alone can flip to a mirror pose,
+    # about 28 degrees of pitch, from one frame to the next); Levenberg-Marquardt then refines
+    # it on the reprojection error.
+    ok, rvec, tvec = cv2.solvePnP(
         model, image_points, camera, np.zeros(4), flags=cv2.SOLVEPNP_SQPNP
     )
     if not ok:
         return HeadPose(float("nan"), float("nan"), float("nan"))
+    rvec, tvec = cv2.solvePnPRefineLM(model, image_points, camera, np.zeros(4), rvec, tvec)
     rotation, _ = cv2.Rodrigues(rvec)
     # Euler angles (x: pitch, y: yaw, z: roll) of R = Rz * Ry * Rx.
     sy = float(np.hypot(rotation[0, 0], rotation[1, 0]))
