@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 
 from facegate.liveness.blinks import Blink
-from facegate.liveness.challenge import Challenge, TextPrompter, draw_challenge, prompt_text
+from facegate.liveness.challenge import Challenge, draw_challenge, prompt_text, replay_blinks
 from facegate.liveness.ear import eyes_aspect_ratio
 from facegate.liveness.params import LivenessParams
 from facegate.liveness.samples import FaceSample
-from facegate.liveness.verdict import LivenessCheck, replay_blinks
+from facegate.liveness.verdict import LivenessCheck
 from facegate.vision.haar import HaarFaceDetector
 from facegate.vision.landmarks import LandmarkPredictor
 from facegate.vision.tracker import box_from_landmarks
@@ -187,14 +187,9 @@ def test_drawn_challenges_cover_the_range_and_use_the_prompt_time() -> None:
     assert {draw_challenge(0.0, one).blinks for _ in range(20)} == {2}
 
 
-def test_text_prompter_says_how_many_times() -> None:
-    shown: list[str] = []
-    prompter = TextPrompter(shown.append)
-    prompter.prompt(Challenge(1, 0.0, 5.0, 0.5))
-    prompter.prompt(Challenge(3, 0.0, 5.0, 0.5))
-    prompter.clear()
-    assert shown == ["Blink once now", "Blink 3 times now", ""]
-    assert prompt_text(Challenge(2, 0, 1, 0)) == "Blink 2 times now"
+def test_prompt_text_says_how_many_times() -> None:
+    assert prompt_text(Challenge(1, 0.0, 5.0, 0.5)) == "Blink once now"
+    assert prompt_text(Challenge(3, 0.0, 5.0, 0.5)) == "Blink 3 times now"
 
 
 def test_inconsistent_params_are_refused() -> None:

@@ -25,10 +25,10 @@ import numpy as np
 from facegate.errors import DatasetError
 from facegate.evaluation.photo_attack import held_photo_frames, seed_for
 from facegate.liveness.blinks import Blink, BlinkDetector
-from facegate.liveness.challenge import Challenge
+from facegate.liveness.challenge import Challenge, replay_blinks
 from facegate.liveness.params import LivenessParams
 from facegate.liveness.samples import FaceSample, eye_frame
-from facegate.liveness.verdict import LivenessCheck, replay_blinks
+from facegate.liveness.verdict import LivenessCheck
 from facegate.vision.haar import HaarFaceDetector
 from facegate.vision.image_io import load_image
 from facegate.vision.landmarks import LandmarkPredictor

@@ -68,14 +68,12 @@ def prompt_text(challenge: Challenge) -> str:
     return f"Blink {times} now"
 
 
-class TextPrompter:
-    """Hands the prompt to a callable (a display, a log line, the demo's terminal)."""
-
-    def __init__(self, show) -> None:  # type: ignore[no-untyped-def]
-        self._show = show
-
-    def prompt(self, challenge: Challenge) -> None:
-        self._show(prompt_text(challenge))
-
-    def clear(self) -> None:
-        self._show("")
+def replay_blinks(blinks: list[Blink], challenge: Challenge) -> str:
+    """The challenge's outcome for a recording whose blinks are known (the replay analysis)."""
+    ends = [b.end + challenge.settle_s for b in challenge.counted(blinks)]
+    outcome = None
+    for now in [*sorted(ends), challenge.end]:
+        outcome = challenge.outcome(blinks, now)
+        if outcome is not None:
+            break
+    return outcome or "none"

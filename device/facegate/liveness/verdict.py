@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from facegate.liveness.blinks import Blink, BlinkDetector
+from facegate.liveness.blinks import BlinkDetector
 from facegate.liveness.challenge import Challenge
 from facegate.liveness.params import LivenessParams
 from facegate.liveness.samples import FaceSample, eye_frame
@@ -127,14 +127,3 @@ class LivenessCheck:
 def _range(values: list[float]) -> list[float] | None:
     clean = [v for v in values if np.isfinite(v)]
     return [round(min(clean), 1), round(max(clean), 1)] if clean else None
-
-
-def replay_blinks(blinks: list[Blink], challenge: Challenge) -> str:
-    """The challenge's outcome for a recording whose blinks are known (the replay analysis)."""
-    ends = [b.end + challenge.settle_s for b in challenge.counted(blinks)]
-    outcome = None
-    for now in [*sorted(ends), challenge.end]:
-        outcome = challenge.outcome(blinks, now)
-        if outcome is not None:
-            break
-    return outcome or "none"
