@@ -124,6 +124,16 @@ def test_a_blink_after_a_long_closure_still_counts() -> None:
     assert d.blinks[0].start > 2.9
 
 
+def test_closing_again_right_after_a_long_closure_continues_it() -> None:
+    """A squeeze series: eyes half reopen for 0.2 s, then shut briefly; not a blink."""
+    closure = [(0.0, 1.0), (0.04, 0.3), (0.5, 0.3), (0.55, 0.85), (0.75, 0.85)]
+    frames = series(5.0, 30, dips=(blink_at(1.0, closure), blink_at(1.76)))
+    d = run(frames)
+    assert d.blinks == []
+    assert {b.reason for b in d.rejected} == {"long_closure"}
+    assert len(run(frames, closure_refractory_s=0.0).blinks) == 1
+
+
 def test_wink_is_not_a_blink() -> None:
     assert run(series(4.0, 30, dips=(blink_at(2.0, eye="right"),))).blinks == []
     # A hard wink pulls the mean EAR below the closed level; the open eye still tells.

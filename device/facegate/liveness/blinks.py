@@ -82,6 +82,7 @@ class BlinkDetector:
         self._last: EyeFrame | None = None
         self._long = False
         self._last_end = float("-inf")
+        self._last_closure_end = float("-inf")
         self.blinks: list[Blink] = []
         self.rejected: list[Blink] = []
 
@@ -135,6 +136,8 @@ class BlinkDetector:
         self._dip, self._frozen = [], None
         result = self._judge(dip, frame, eyes, reopened)
         self._last_end = frame.t
+        if result.reason == "long_closure":
+            self._last_closure_end = frame.t
         (self.rejected if result.reason else self.blinks).append(result)
         if not reopened:
             # Still closed: wait for the eyes to open before another dip can start.
@@ -185,7 +188,8 @@ class BlinkDetector:
             baseline_left=left0,
         )
         continued, self._long = self._long, False
-        if continued or not reopened:
+        reclosed = blink.closed_start - self._last_closure_end < self.p.closure_refractory_s
+        if continued or not reopened or reclosed:
             return replace(blink, reason="long_closure")
         earlier = [f.pitch for f in self._history if f.t < (opened or dip[0]).t]
         pitch0 = float(np.median(earlier)) if earlier else dip[0].pitch

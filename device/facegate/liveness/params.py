@@ -23,6 +23,9 @@ class LivenessParams(BaseModel):
     wink_open_ratio: float = Field(default=0.80, gt=0.0, le=1.0)
     # Eyes below the closed level for longer than this are a deliberate closure, not a blink.
     max_closed_s: float = Field(default=0.20, gt=0.0, le=2.0)
+    # Eyes closing again this soon after a deliberate closure continue it (a squeeze series
+    # with the eyes half reopened in between), they do not blink.
+    closure_refractory_s: float = Field(default=0.5, ge=0.0, le=5.0)
     # A blink's lids fall from open to closed in about 100 ms; a smile narrows the eyes slowly.
     max_closing_s: float = Field(default=0.15, gt=0.0, le=2.0)
     # Shorter than this below the closed level is landmark jitter (interpolated, so a 100 ms
