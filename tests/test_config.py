@@ -75,3 +75,19 @@ def test_key_file_defaults_to_the_data_dir(tmp_path, monkeypatch):
 def test_state_directory_from_systemd(monkeypatch, tmp_path):
     monkeypatch.setenv("STATE_DIRECTORY", str(tmp_path / "state"))
     assert Settings().paths.data_dir == tmp_path / "state"
+
+
+def test_documented_defaults_are_the_real_ones() -> None:
+    """docs/configuration.md's example file lists every key with its true default."""
+    import tomllib
+
+    from facegate.config import REPO_MODELS_DIR, Settings
+
+    text = (REPO_MODELS_DIR.parent / "docs" / "configuration.md").read_text()
+    start = text.index("```toml") + len("```toml")
+    documented = tomllib.loads(text[start : text.index("```", start)])
+    defaults = Settings().model_dump(mode="json")
+    for section in ("detection", "embedder", "matcher", "quality", "liveness"):
+        for key, value in documented[section].items():
+            assert defaults[section][key] == value, f"{section}.{key}"
+        assert set(defaults[section]) - {"threshold"} <= set(documented[section]), section
