@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import sys
@@ -192,6 +193,78 @@ def gallery_remove(ctx: Context, student_id: str) -> None:
         if not g.remove(student_id):
             raise FacegateError(f"no student {student_id!r} in the gallery")
     click.echo(f"removed {student_id}")
+
+
+@cli.group()
+def totp() -> None:
+    """The TOTP second factor: enrol a student's authenticator app, list, remove."""
+
+
+def _second_factor(ctx: Context, create: bool = False):  # type: ignore[no-untyped-def]
+    from facegate.identity.second_factor import SecondFactorStore
+
+    paths = ctx.settings.paths
+    return SecondFactorStore.open(paths.second_factor_path(), paths.resolved_key_file(), create)
+
+
+@totp.command("enroll")
+@click.argument("student_id")
+@click.option(
+    "--qr",
+    "qr_png",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Also write the QR code as a PNG (default: STUDENT_ID-totp.png in the current folder).",
+)
+@click.option(
+    "--replace", is_flag=True, help="Issue a new secret; the old app entry stops working."
+)
+@pass_ctx
+def totp_enroll(ctx: Context, student_id: str, qr_png: Path | None, replace: bool) -> None:
+    """Create a student's TOTP secret; show it as a QR code for their authenticator app."""
+    import qrcode
+
+    from facegate.identity.second_factor import provisioning_uri
+
+    with _second_factor(ctx, create=True) as store:
+        secret = store.enroll(student_id, replace_existing=replace)
+    uri = provisioning_uri(secret, student_id, f"facegate {ctx.settings.device.id}")
+    qr = qrcode.QRCode(border=2)
+    qr.add_data(uri)
+    qr.make(fit=True)
+    terminal = io.StringIO()
+    qr.print_ascii(out=terminal, invert=True)
+    click.echo(terminal.getvalue(), nl=False)
+    out = qr_png or Path(f"{student_id}-totp.png")
+    image = qr.make_image()
+    fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        image.save(fh)
+    click.echo(uri)
+    click.echo(
+        f"enrolled {student_id}: scan the code above or {out} (readable by you only; delete it "
+        "once scanned: it holds the secret)"
+    )
+
+
+@totp.command("list")
+@pass_ctx
+def totp_list(ctx: Context) -> None:
+    """Students with a TOTP secret."""
+    with _second_factor(ctx) as store:
+        ids = store.enrolled()
+    click.echo(f"{len(ids)} student(s) with a TOTP secret")
+    for sid in ids:
+        click.echo(f"  {sid}")
+
+
+@totp.command("remove")
+@click.argument("student_id")
+@pass_ctx
+def totp_remove(ctx: Context, student_id: str) -> None:
+    with _second_factor(ctx) as store:
+        if not store.remove(student_id):
+            raise FacegateError(f"{student_id!r} has no TOTP secret")
+    click.echo(f"removed the TOTP secret of {student_id}")
 
 
 def _passphrase(confirm: bool) -> str:

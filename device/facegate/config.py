@@ -46,6 +46,10 @@ class PathsConfig(_Section):
     def gallery_path(self) -> Path:
         return self.data_dir / "gallery.sqlite3"
 
+    def second_factor_path(self) -> Path:
+        """TOTP secrets, override codes and attempt state (sealed with the same key)."""
+        return self.data_dir / "second_factor.sqlite3"
+
     def resolved_key_file(self) -> Path:
         if self.key_file is not None:
             return self.key_file

@@ -11,8 +11,7 @@ import json
 import os
 import re
 import sqlite3
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,6 +20,7 @@ import numpy as np
 
 from facegate.config import PathsConfig
 from facegate.errors import GalleryError, KeyFileError
+from facegate.identity.db import transaction
 from facegate.identity.sealing import Sealer, SealError, create_key_file, read_key_file
 
 SCHEMA_VERSION = 1
@@ -147,7 +147,7 @@ class Gallery:
         os.close(fd)
         try:
             conn = sqlite3.connect(path, isolation_level=None)
-            with _transaction(conn):
+            with transaction(conn):
                 for statement in filter(None, (s.strip() for s in _SCHEMA.split(";"))):
                     conn.execute(statement)
                 check = sealer.seal(_KEY_CHECK, b"key_check")
@@ -233,7 +233,7 @@ class Gallery:
             raise GalleryError(f"no templates to store for {student_id}")
         now = _now()
         sealed_name = self._sealer.seal(name.encode(), _name_context(student_id))
-        with _transaction(self._conn):
+        with transaction(self._conn):
             self._conn.execute(
                 "INSERT INTO students(student_id, name, enrolled_at) VALUES (?, ?, ?) "
                 "ON CONFLICT(student_id) DO UPDATE SET name = excluded.name",
@@ -246,7 +246,7 @@ class Gallery:
         return len(rows)
 
     def remove(self, student_id: str) -> bool:
-        with _transaction(self._conn):
+        with transaction(self._conn):
             cur = self._conn.execute("DELETE FROM students WHERE student_id = ?", (student_id,))
         return cur.rowcount > 0
 
@@ -304,7 +304,7 @@ class Gallery:
             raise GalleryError(f"gallery {self.path}: stored calibration is damaged") from None
 
     def set_calibration(self, calibration: Calibration | None) -> None:
-        with _transaction(self._conn):
+        with transaction(self._conn):
             if calibration is None:
                 self._conn.execute("DELETE FROM meta WHERE key = 'calibration'")
             else:
@@ -313,18 +313,6 @@ class Gallery:
                     "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
                     (json.dumps(calibration.__dict__),),
                 )
-
-
-@contextmanager
-def _transaction(conn: sqlite3.Connection) -> Iterator[None]:
-    """One atomic write: a failure part-way rolls everything back."""
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        yield
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    conn.execute("COMMIT")
 
 
 def open_configured_gallery(
