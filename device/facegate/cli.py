@@ -267,6 +267,40 @@ def totp_remove(ctx: Context, student_id: str) -> None:
     click.echo(f"removed the TOTP secret of {student_id}")
 
 
+@cli.command()
+@click.argument("session_id")
+@click.option(
+    "--csv", "as_csv", is_flag=True, help="CSV: session_id, student_id, entered_at, attempt_id."
+)
+@click.option("--out", type=click.Path(path_type=Path, dir_okay=False), help="Write to a file.")
+@pass_ctx
+def attendance(ctx: Context, session_id: str, as_csv: bool, out: Path | None) -> None:
+    """Who entered an exam session, and when."""
+    from facegate.access.attendance import AttendanceLog
+
+    path = ctx.settings.paths.attendance_path()
+    if not path.exists():
+        raise FacegateError(f"no attendance log at {path}: nobody has entered through this door")
+    with AttendanceLog(path) as log:
+        known = log.sessions()
+        rows = log.entries(session_id)
+        text = log.to_csv(session_id) if as_csv or out else ""
+    if not rows and session_id not in known:
+        raise FacegateError(
+            f"no entries for session {session_id!r}; sessions with entries: "
+            f"{', '.join(known) or 'none'}"
+        )
+    if out is not None:
+        out.write_text(text)
+        click.echo(f"wrote {len(rows)} entr{'y' if len(rows) == 1 else 'ies'} to {out}")
+    elif as_csv:
+        click.echo(text, nl=False)
+    else:
+        click.echo(f"{session_id}: {len(rows)} entr{'y' if len(rows) == 1 else 'ies'}")
+        for _sid, student, at, _attempt in rows:
+            click.echo(f"  {at}  {student}")
+
+
 def _passphrase(confirm: bool) -> str:
     value = os.environ.get(PASSPHRASE_ENV)
     if value:

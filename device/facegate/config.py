@@ -46,6 +46,9 @@ class PathsConfig(_Section):
     def gallery_path(self) -> Path:
         return self.data_dir / "gallery.sqlite3"
 
+    def attendance_path(self) -> Path:
+        return self.data_dir / "attendance.sqlite3"
+
     def second_factor_path(self) -> Path:
         """TOTP secrets, override codes and attempt state (sealed with the same key)."""
         return self.data_dir / "second_factor.sqlite3"
