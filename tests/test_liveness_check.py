@@ -128,6 +128,25 @@ def test_expire_waits_for_nothing_after_the_deadline(face: np.ndarray) -> None:
     assert check.add(sample(face, 3.0)) is verdict
 
 
+def test_expire_with_the_eyes_closed_decides_anyway(face: np.ndarray) -> None:
+    """Eyes shut at the deadline (a photo of closed eyes, a long closure): still one verdict."""
+    check = LivenessCheck(0.0, LivenessParams(timeout_s=2.0, challenge=False))
+    for s in live_face(face, [], 1.0):
+        assert check.add(s) is None
+    closed = with_ear(face, 0.2)
+    for i in range(30):
+        verdict = check.add(sample(closed, 1.0 + i / 30))
+    assert verdict is None or verdict.outcome == "timeout"
+    final = check.expire(2.0)
+    assert final.outcome == "timeout" and final.reasons == ("no_blink",)
+    # Held closed well past the deadline, the attempt ends by itself too.
+    check2 = LivenessCheck(0.0, LivenessParams(timeout_s=2.0, challenge=False))
+    for s in live_face(face, [], 1.0):
+        check2.add(s)
+    verdicts = [check2.add(sample(closed, 1.0 + i / 30)) for i in range(90)]
+    assert any(v is not None and v.outcome == "timeout" for v in verdicts)
+
+
 @pytest.mark.parametrize(
     "asked,blinks,outcome",
     [

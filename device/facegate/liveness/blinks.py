@@ -83,6 +83,7 @@ class BlinkDetector:
         self._long = False
         self._last_end = float("-inf")
         self._last_closure_end = float("-inf")
+        self._closed_since = 0.0
         self.blinks: list[Blink] = []
         self.rejected: list[Blink] = []
 
@@ -102,8 +103,10 @@ class BlinkDetector:
         )
 
     def closing_since(self) -> float | None:
-        """When the eyes closed, if they are closed now (an attempt must not end mid-blink)."""
-        return self._dip[0].t if self._dip else None
+        """When the eyes closed, if they are closed now (an attempt must not end mid-blink).
+
+        Across a long closure this stays the time they first closed."""
+        return self._closed_since if self._dip else None
 
     def add(self, frame: EyeFrame) -> Blink | None:
         last = self._last
@@ -118,6 +121,7 @@ class BlinkDetector:
             if base is not None and frame.mean < self.p.closed_ratio * (base[0] + base[1]) / 2:
                 self._frozen = base
                 self._dip = [frame]
+                self._closed_since = frame.t
         self._history.append(frame)
         while self._history and frame.t - self._history[0].t > self.p.baseline_window_s:
             self._history.popleft()

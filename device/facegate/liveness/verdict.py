@@ -81,9 +81,8 @@ class LivenessCheck:
         """The attempt's time is up (or the face left): decide with what was seen."""
         if self.verdict is not None:
             return self.verdict
-        decided = self._decide(max(now, self.deadline))
-        assert decided is not None
-        return decided
+        at = max(now, self.deadline)
+        return self._decide(at) or self._end("timeout", (NO_BLINK,), at)
 
     def _decide(self, now: float) -> LivenessVerdict | None:
         if self.challenge is not None:
@@ -98,7 +97,10 @@ class LivenessCheck:
         seen = [b for b in self.blinks.blinks if b.closed_start >= self.started]
         if seen:
             return self._end("live", (LIVE,), now)
-        if now >= self.deadline and self.blinks.closing_since() is None:
+        # A blink under way at the deadline may finish (within max_dip_s); closed eyes held
+        # longer than that do not keep the attempt open.
+        closing = self.blinks.closing_since()
+        if now >= self.deadline and (closing is None or now - closing > self.p.max_dip_s):
             return self._end("timeout", (NO_BLINK,), now)
         return None
 
