@@ -1,0 +1,240 @@
+"""The access flow on a synthetic timeline, with a real face's landmarks and the real rules."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from facegate.access.flow import (
+    AccessFlow,
+    AskCode,
+    ClearPrompt,
+    Decided,
+    FlowSettings,
+    Observation,
+    Phase,
+    Prompt,
+    Recognise,
+    Recognition,
+    Unlock,
+)
+from facegate.access.roster import Roster
+from facegate.identity.second_factor import SecondFactorStore
+from facegate.liveness.params import LivenessParams
+from tests.synthetic_face import live_face, photo_face, real_face, sample
+
+NOW = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def face(demo_photos):
+    return real_face(demo_photos)
+
+
+def roster(second_factor: bool = False, students=("s1",), start=NOW - timedelta(hours=1)):
+    return Roster.model_validate(
+        {
+            "session": [
+                {
+                    "id": "exam-1",
+                    "room": "B-204",
+                    "start": start,
+                    "end": start + timedelta(hours=2),
+                    "students": list(students),
+                    "second_factor": second_factor,
+                }
+            ]
+        }
+    )
+
+
+@pytest.fixture
+def codes(tmp_path: Path):
+    with SecondFactorStore.open(tmp_path / "sf.sqlite3", tmp_path / "k.key", create=True) as s:
+        yield s
+
+
+def make_flow(r: Roster, codes: SecondFactorStore | None = None, **liveness) -> AccessFlow:
+    params = LivenessParams(challenge_min_blinks=1, challenge_max_blinks=1, **liveness)
+
+    def verify(student: str, code: str):
+        assert codes is not None
+        return codes.verify(student, code, NOW.timestamp())
+
+    flow = AccessFlow(
+        FlowSettings(device_id="door-1", room="B-204", liveness=params, cooldown_s=1.0),
+        roster=lambda: r,
+        wall_clock=lambda: NOW,
+        verify_code=verify,
+    )
+    return flow
+
+
+def feed(flow: AccessFlow, samples, track_id: int = 1) -> list:
+    effects = []
+    for s in samples:
+        effects += flow.on_frame(Observation(s.t, s, track_id))
+        if any(isinstance(e, (Recognise, Decided)) for e in effects):
+            break
+    return effects
+
+
+def decided(effects) -> list:
+    return [e.event for e in effects if isinstance(e, Decided)]
+
+
+def live_until_recognition(flow: AccessFlow, face) -> Recognise:
+    effects = feed(flow, live_face(face, [1.5], 6.0))
+    assert isinstance(effects[0], Prompt) and effects[0].challenge.blinks == 1
+    assert any(isinstance(e, ClearPrompt) for e in effects)
+    (request,) = [e for e in effects if isinstance(e, Recognise)]
+    assert flow.phase is Phase.RECOGNITION
+    return request
+
+
+def test_live_student_on_the_roster_is_granted(face) -> None:
+    flow = make_flow(roster())
+    request = live_until_recognition(flow, face)
+    effects = flow.on_recognition(Recognition(request.attempt_id, "s1", "match", 0.1, 0.35), 2.6)
+    assert [type(e) for e in effects] == [Unlock, Decided]
+    (event,) = decided(effects)
+    assert event.decision == "granted" and event.reasons == ("granted",)
+    assert event.student_id == "s1" and event.session_id == "exam-1"
+    assert event.scores == {"distance": 0.1, "threshold": 0.35, "match": "match"}
+    assert event.liveness["blinks"] and event.latencies_ms["total"] > 0
+    assert flow.phase is Phase.COOLDOWN
+
+
+def test_photo_is_denied_without_recognition_or_unlock(face) -> None:
+    flow = make_flow(roster())
+    effects = feed(flow, photo_face(face, 8.0))
+    assert not any(isinstance(e, (Recognise, Unlock)) for e in effects)
+    (event,) = decided(effects)
+    assert event.decision == "denied" and event.reasons[0] in ("spoof_static", "no_blink")
+    assert event.student_id is None
+
+
+@pytest.mark.parametrize(
+    "r,student,reason",
+    [
+        (roster(), None, "unknown_face"),
+        (roster(students=("s2",)), "s1", "not_on_roster"),
+        (roster(start=NOW + timedelta(hours=1)), "s1", "no_session"),
+        (Roster(), "s1", "no_session"),
+    ],
+)
+def test_denials_by_policy(face, r: Roster, student: str | None, reason: str) -> None:
+    flow = make_flow(r)
+    request = live_until_recognition(flow, face)
+    rec = Recognition(request.attempt_id, student, "match" if student else "unknown_face")
+    effects = flow.on_recognition(rec, 2.6)
+    assert not any(isinstance(e, Unlock) for e in effects)
+    (event,) = decided(effects)
+    assert event.reasons == (reason,)
+
+
+def test_lockdown_denies_everyone(face) -> None:
+    flow = make_flow(roster())
+    flow.lockdown = True
+    request = live_until_recognition(flow, face)
+    effects = flow.on_recognition(Recognition(request.attempt_id, "s1", "match"), 2.6)
+    assert decided(effects)[0].reasons == ("lockdown",)
+
+
+def test_second_factor_wrong_then_right_code(face, codes: SecondFactorStore) -> None:
+    import pyotp
+
+    secret = codes.enroll("s1")
+    flow = make_flow(roster(second_factor=True), codes)
+    request = live_until_recognition(flow, face)
+    (ask,) = flow.on_recognition(Recognition(request.attempt_id, "s1", "match"), 2.6)
+    assert isinstance(ask, AskCode) and ask.student_id == "s1"
+    assert flow.on_code(ask.attempt_id, "000000", 3.0) == []  # wrong: may type again
+    assert flow.on_code(ask.attempt_id, "12", 3.5) == []  # malformed: changes nothing
+    good = pyotp.TOTP(secret).at(NOW.timestamp())
+    effects = flow.on_code(ask.attempt_id, good, 4.0)
+    assert [type(e) for e in effects] == [Unlock, Decided]
+    assert decided(effects)[0].second_factor == "totp_ok"
+
+
+def test_second_factor_replay_and_timeout(face, codes: SecondFactorStore) -> None:
+    import pyotp
+
+    secret = codes.enroll("s1")
+    code = pyotp.TOTP(secret).at(NOW.timestamp())
+    assert codes.verify("s1", code, NOW.timestamp()).accepted  # used once already
+    flow = make_flow(roster(second_factor=True), codes)
+    request = live_until_recognition(flow, face)
+    (ask,) = flow.on_recognition(Recognition(request.attempt_id, "s1", "match"), 2.6)
+    assert flow.on_code(ask.attempt_id, code, 3.0) == []
+    # The student is still at the door when the code window closes.
+    effects = flow.on_frame(Observation(ask.until + 0.1, sample(face, ask.until + 0.1), 1))
+    (event,) = decided(effects)
+    assert event.reasons == ("totp_replayed",) and event.second_factor == "totp_replayed"
+    assert not any(isinstance(e, Unlock) for e in effects)
+
+
+def test_lockout_ends_the_attempt(face, codes: SecondFactorStore) -> None:
+    codes.enroll("s1")
+    for _ in range(4):
+        codes.verify("s1", "000000", NOW.timestamp())
+    flow = make_flow(roster(second_factor=True), codes)
+    request = live_until_recognition(flow, face)
+    (ask,) = flow.on_recognition(Recognition(request.attempt_id, "s1", "match"), 2.6)
+    effects = flow.on_code(ask.attempt_id, "123456", 3.0)
+    assert decided(effects)[0].reasons == ("locked_out",)
+
+
+def test_a_second_face_ends_the_attempt_and_the_next_starts_afresh(face) -> None:
+    flow = make_flow(roster())
+    samples = list(live_face(face, [], 3.0))
+    effects = feed(flow, samples[:20])
+    assert isinstance(effects[0], Prompt)
+    changed = flow.on_frame(Observation(samples[20].t, samples[20], track_id=2))
+    (event,) = decided(changed)
+    assert event.reasons == ("face_changed",)
+    restarted = flow.on_frame(Observation(samples[21].t, samples[21], track_id=2))
+    assert isinstance(restarted[0], Prompt) and flow.phase is Phase.LIVENESS
+    two = flow.on_frame(Observation(samples[22].t, samples[22], track_id=2, faces_in_view=2))
+    assert decided(two)[0].reasons == ("face_changed",)
+
+
+def test_face_lost_and_stalled_camera(face) -> None:
+    flow = make_flow(roster())
+    samples = list(live_face(face, [], 1.0))
+    feed(flow, samples)
+    assert flow.on_frame(Observation(1.2, None)) == []
+    (event,) = decided(flow.on_tick(2.5))
+    assert event.reasons == ("face_lost",)
+
+
+def test_late_recognition_for_an_ended_attempt_is_ignored(face) -> None:
+    flow = make_flow(roster())
+    request = live_until_recognition(flow, face)
+    timeout = flow.on_frame(Observation(8.0, sample(face, 8.0), 1))
+    assert decided(timeout)[0].reasons == ("recognition_timeout",)
+    late = flow.on_recognition(Recognition(request.attempt_id, "s1", "match"), 8.1)
+    assert late == []
+
+
+def test_every_attempt_ends_in_exactly_one_decision(face) -> None:
+    """Attempts with and without blinks, lost faces and new tracks, one after another."""
+    flow = make_flow(roster())
+    started = decisions = 0
+    t0 = 0.0
+    for i in range(6):
+        blinks = [t0 + 1.5] if i % 2 == 0 else []
+        for s in live_face(face, [b - t0 for b in blinks], 9.0):
+            obs = Observation(s.t + t0, s, track_id=i)
+            for e in flow.on_frame(obs):
+                started += isinstance(e, Prompt)
+                decisions += isinstance(e, Decided)
+                if isinstance(e, Recognise):
+                    for f in flow.on_recognition(Recognition(e.attempt_id, "s1", "match"), obs.t):
+                        decisions += isinstance(f, Decided)
+        t0 += 10.0
+    for e in flow.on_tick(t0 + 20):
+        decisions += isinstance(e, Decided)
+    assert started >= 6 and decisions == started
