@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import sqlite3
 from datetime import datetime
 from pathlib import Path
 
-from facegate.identity.db import transaction
+from facegate.identity.db import create_private_file, transaction
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS attendance (
@@ -30,8 +29,7 @@ class AttendanceLog:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         if not self.path.exists():
-            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+            create_private_file(self.path)
         self._conn = sqlite3.connect(self.path, isolation_level=None)
         self._conn.execute(_SCHEMA)
 

@@ -120,6 +120,7 @@ class _Attempt:
     live_at: float | None = None
     recognition: Recognition | None = None
     recognised_at: float | None = None
+    session_id: str | None = None
     code_until: float | None = None
     code_result: CodeResult | None = None
 
@@ -182,9 +183,10 @@ class AccessFlow:
         a.recognised_at = t
         if result.student_id is None:
             return self._deny(t, (result.reason or "unknown_face",))
+        session = self._roster().current(self.s.room, self._wall())
+        a.session_id = session.id if session is not None else None
         if self.lockdown:
             return self._deny(t, ("lockdown",))
-        session = self._roster().current(self.s.room, self._wall())
         if session is None:
             return self._deny(t, ("no_session",))
         if not session.allows(result.student_id):
@@ -272,10 +274,6 @@ class AccessFlow:
         a = self._attempt
         assert a is not None
         rec = a.recognition
-        session = None
-        if rec is not None and rec.student_id is not None:
-            current = self._roster().current(self.s.room, self._wall())
-            session = current.id if current is not None else None
         liveness = a.liveness.verdict.evidence if a.liveness.verdict else {}
         latencies = {"total": round((t - a.started) * 1000)}
         if a.live_at is not None:
@@ -288,7 +286,7 @@ class AccessFlow:
             attempt_id=a.id,
             decision=decision,
             reasons=tuple(reasons),
-            session_id=session,
+            session_id=a.session_id,
             student_id=rec.student_id if rec else None,
             scores=(
                 {"distance": rec.distance, "threshold": rec.threshold, "match": rec.reason}

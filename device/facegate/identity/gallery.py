@@ -8,7 +8,6 @@ admin can list and remove students, and the roster can refer to them.
 from __future__ import annotations
 
 import json
-import os
 import re
 import sqlite3
 from collections.abc import Iterable
@@ -20,7 +19,7 @@ import numpy as np
 
 from facegate.config import PathsConfig
 from facegate.errors import GalleryError, KeyFileError
-from facegate.identity.db import transaction
+from facegate.identity.db import create_private_file, transaction
 from facegate.identity.sealing import Sealer, SealError, create_key_file, read_key_file
 
 SCHEMA_VERSION = 1
@@ -142,9 +141,7 @@ class Gallery:
 
     @classmethod
     def _create(cls, path: Path, sealer: Sealer, embedder: str, dim: int) -> Gallery:
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        os.close(fd)
+        create_private_file(path)
         try:
             conn = sqlite3.connect(path, isolation_level=None)
             with transaction(conn):

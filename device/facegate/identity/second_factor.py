@@ -15,7 +15,7 @@ from pathlib import Path
 import pyotp
 
 from facegate.errors import GalleryError, KeyFileError
-from facegate.identity.db import transaction
+from facegate.identity.db import create_private_file, transaction
 from facegate.identity.gallery import validate_student_id
 from facegate.identity.sealing import Sealer, SealError, create_key_file, read_key_file
 from facegate.identity.totp import (
@@ -68,8 +68,7 @@ class SecondFactorStore:
             if not key_path.exists():
                 create_key_file(key_path)
             sealer = Sealer(read_key_file(key_path))
-            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+            create_private_file(path)
             conn = sqlite3.connect(path, isolation_level=None)
             try:
                 with transaction(conn):

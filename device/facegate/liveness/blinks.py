@@ -79,7 +79,6 @@ class BlinkDetector:
         self._history: deque[EyeFrame] = deque()
         self._dip: list[EyeFrame] = []
         self._frozen: tuple[float, float] | None = None
-        self._last: EyeFrame | None = None
         self._long = False
         self._last_end = float("-inf")
         self._last_closure_end = float("-inf")
@@ -109,10 +108,9 @@ class BlinkDetector:
         return self._closed_since if self._dip else None
 
     def add(self, frame: EyeFrame) -> Blink | None:
-        last = self._last
+        last = self._history[-1] if self._history else None
         if last is not None and frame.t <= last.t:
             raise ValueError(f"samples out of order: {frame.t} after {last.t}")
-        self._last = frame
         result = None
         if self._dip:
             result = self._continue(frame)

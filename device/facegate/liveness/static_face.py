@@ -19,7 +19,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from facegate.liveness.ear import eyes_aspect_ratio
 from facegate.liveness.params import LivenessParams
 from facegate.liveness.shape import homography_residual, inter_ocular
 
@@ -46,10 +45,9 @@ class StaticFaceCheck:
         # The most live-looking window so far (largest non-rigid motion), for the evidence.
         self.most_live: StaticMeasure | None = None
 
-    def add(self, t: float, landmarks: np.ndarray) -> StaticMeasure | None:
-        """Add a sample; return the window's measure once the window is full."""
-        right, left = eyes_aspect_ratio(landmarks)
-        self._window.append((t, landmarks, (right + left) / 2))
+    def add(self, t: float, landmarks: np.ndarray, ear: float) -> StaticMeasure | None:
+        """Add a sample and its mean EAR; return the window's measure once the window is full."""
+        self._window.append((t, landmarks, ear))
         while t - self._window[0][0] > self.p.static_window_s:
             self._window.popleft()
         if t - self._window[0][0] < 0.9 * self.p.static_window_s or len(self._window) < 8:

@@ -72,7 +72,7 @@ class LivenessCheck:
         self._pitch.append(frame.pitch)
         self._yaw.append(frame.yaw)
         self.blinks.add(frame)
-        measure = self.static.add(sample.t, sample.landmarks)
+        measure = self.static.add(sample.t, sample.landmarks, frame.mean)
         if measure is not None and self.static.is_static(measure) and not self.blinks.blinks:
             return self._end("spoof", (SPOOF_STATIC,), sample.t)
         return self._decide(sample.t)
