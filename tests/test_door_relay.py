@@ -8,6 +8,7 @@ import pytest
 from gpiozero import Device
 
 from facegate.hardware.door import DoorRelay
+from facegate.hardware.mock_pins import on_periods
 from facegate.hardware.pin_factory import GpioError, make_pin_factory, use_pin_factory
 
 
@@ -33,10 +34,8 @@ def test_relay_is_off_at_start_and_pulses_for_the_unlock_time(factory) -> None:
             time.sleep(0.01)
         held = time.monotonic() - started
     assert 0.18 <= held < 0.6
-    states = factory.pin(17).states
-    on = next(s.timestamp for s in states if s.state)
-    off = next(s.timestamp for s in states if s.timestamp > on and not s.state)
-    assert off - on == pytest.approx(0.2, abs=0.1)
+    ((_, duration),) = on_periods(factory, 17)
+    assert duration == pytest.approx(0.2, abs=0.1)
 
 
 def test_active_low_relay_idles_high(factory) -> None:

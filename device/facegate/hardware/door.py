@@ -18,7 +18,7 @@ class DoorRelay:
             raise ValueError("unlock_s must be positive")
         self._device = OutputDevice(pin, active_high=active_high, initial_value=False)
         self._unlock_s = unlock_s
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # re-entered by a signal handler on this thread
         self._timer: threading.Timer | None = None
 
     @property
