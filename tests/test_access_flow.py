@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -98,7 +99,7 @@ def test_live_student_on_the_roster_is_granted(face) -> None:
     flow = make_flow(roster())
     request = live_until_recognition(flow, face)
     effects = flow.on_recognition(Recognition(request.attempt_id, "s1", "match", 0.1, 0.35), 2.6)
-    assert [type(e) for e in effects] == [Unlock, Decided]
+    assert [type(e) for e in effects] == [Decided, Unlock]
     (event,) = decided(effects)
     assert event.decision == "granted" and event.reasons == ("granted",)
     assert event.student_id == "s1" and event.session_id == "exam-1"
@@ -155,7 +156,7 @@ def test_second_factor_wrong_then_right_code(face, codes: SecondFactorStore) -> 
     assert flow.on_code(ask.attempt_id, "12", 3.5) == []  # malformed: changes nothing
     good = pyotp.TOTP(secret).at(NOW.timestamp())
     effects = flow.on_code(ask.attempt_id, good, 4.0)
-    assert [type(e) for e in effects] == [Unlock, Decided]
+    assert [type(e) for e in effects] == [Decided, Unlock]
     assert decided(effects)[0].second_factor == "totp_ok"
 
 
@@ -238,3 +239,14 @@ def test_every_attempt_ends_in_exactly_one_decision(face) -> None:
     for e in flow.on_tick(t0 + 20):
         decisions += isinstance(e, Decided)
     assert started >= 6 and decisions == started
+
+
+def test_a_student_let_in_starts_no_new_attempt_until_the_track_changes(face) -> None:
+    flow = make_flow(roster())
+    request = live_until_recognition(flow, face)
+    flow.on_recognition(Recognition(request.attempt_id, "s1", "match", 0.1, 0.35), 2.6)
+    later = [replace(s, t=s.t + 10.0) for s in live_face(face, [1.5], 3.0)]
+    assert feed(flow, later, track_id=request.track_id) == []
+    assert flow.phase is Phase.IDLE
+    effects = feed(flow, later[:1], track_id=request.track_id + 1)
+    assert isinstance(effects[0], Prompt) and flow.phase is Phase.LIVENESS

@@ -87,7 +87,28 @@ def test_documented_defaults_are_the_real_ones() -> None:
     start = text.index("```toml") + len("```toml")
     documented = tomllib.loads(text[start : text.index("```", start)])
     defaults = Settings().model_dump(mode="json")
-    for section in ("detection", "embedder", "matcher", "quality", "liveness"):
+    optional = {"threshold", "rgb_led_pins", "door_contact_pin", "exit_button_pin"}
+    optional |= {"keypad_rows", "keypad_cols", "keypad_device", "roster_file", "journal_file"}
+    sections = ("detection", "embedder", "matcher", "quality", "liveness", "camera", "hardware")
+    for section in (*sections, "access", "service"):
         for key, value in documented[section].items():
             assert defaults[section][key] == value, f"{section}.{key}"
-        assert set(defaults[section]) - {"threshold"} <= set(documented[section]), section
+        assert set(defaults[section]) - optional <= set(documented[section]), section
+
+
+def test_the_documented_optional_hardware_lines_work_together(tmp_path) -> None:
+    """Uncommenting the example's door contact, exit button and matrix keypad gives a valid file."""
+    import re
+
+    from facegate.config import REPO_MODELS_DIR, load_settings
+
+    text = (REPO_MODELS_DIR.parent / "docs" / "configuration.md").read_text()
+    start = text.index("```toml") + len("```toml")
+    block = text[start : text.index("```", start)]
+    wanted = ("door_contact_pin", "exit_button_pin", "keypad_rows", "keypad_cols")
+    block = re.sub(rf"^# ({'|'.join(wanted)}) =", r"\1 =", block, flags=re.M)
+    block = block.replace('keypad = "none"', 'keypad = "matrix"').replace('data_dir = "..."', "")
+    path = tmp_path / "full.toml"
+    path.write_text(block)
+    hw = load_settings(path).hardware
+    assert hw.keypad == "matrix" and hw.keypad_rows == (5, 6, 13, 19) and hw.exit_button_pin == 12

@@ -14,7 +14,9 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from facegate.errors import ConfigError
+from facegate.hardware.settings import HardwareConfig
 from facegate.liveness.params import LivenessParams
+from facegate.vision.sources.settings import CameraConfig
 
 REPO_MODELS_DIR = Path(__file__).resolve().parents[2] / "models"
 
@@ -101,6 +103,37 @@ class QualityConfig(_Section):
     min_eye_aspect_ratio: float = Field(default=0.12, ge=0.0, le=1.0)
 
 
+class AccessConfig(_Section):
+    # The exam roster (docs/roster.md). None: no session is ever open and the door stays shut.
+    roster_file: Path | None = None
+    # Search only the current session's students (1:N over a few dozen instead of everyone).
+    limit_search_to_session: bool = True
+    # How many of the attempt's best frames are embedded and averaged.
+    frames_to_embed: int = Field(default=3, ge=1, le=10)
+    face_lost_s: float = Field(default=1.0, gt=0.0, le=10.0)
+    recognition_timeout_s: float = Field(default=5.0, gt=0.0, le=60.0)
+    code_timeout_s: float = Field(default=30.0, gt=1.0, le=300.0)
+    cooldown_s: float = Field(default=2.0, ge=0.0, le=60.0)
+    # Record who entered, per session (facegate attendance SESSION --csv).
+    attendance: bool = True
+
+    @field_validator("roster_file")
+    @classmethod
+    def _roster_exists(cls, v: Path | None) -> Path | None:
+        if v is not None and not v.is_file():
+            raise ValueError(f"roster file {v} does not exist")
+        return v
+
+
+class ServiceConfig(_Section):
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # The main loop must report within this time, or the internal watchdog locks the door and
+    # stops feeding systemd's watchdog (which then restarts the service).
+    stall_s: float = Field(default=5.0, gt=0.5, le=120.0)
+    # None: <data_dir>/events.jsonl
+    journal_file: Path | None = None
+
+
 class Settings(_Section):
     device: DeviceConfig = Field(default_factory=DeviceConfig)
     paths: PathsConfig = Field(default_factory=PathsConfig)
@@ -109,6 +142,13 @@ class Settings(_Section):
     matcher: MatcherConfig = Field(default_factory=MatcherConfig)
     quality: QualityConfig = Field(default_factory=QualityConfig)
     liveness: LivenessParams = Field(default_factory=LivenessParams)
+    camera: CameraConfig = Field(default_factory=CameraConfig)
+    hardware: HardwareConfig = Field(default_factory=HardwareConfig)
+    access: AccessConfig = Field(default_factory=AccessConfig)
+    service: ServiceConfig = Field(default_factory=ServiceConfig)
+
+    def journal_path(self) -> Path:
+        return self.service.journal_file or self.paths.data_dir / "events.jsonl"
 
 
 def _describe(error: ValidationError, source: str) -> str:

@@ -56,6 +56,7 @@ class Recognition:
     reason: str  # "match", or why not: "unknown_face", "no_face", ...
     distance: float | None = None
     threshold: float | None = None
+    elapsed_ms: float | None = None  # the worker's own time (a file run's clock stands still)
 
 
 # -- effects ---------------------------------------------------------------------------------
@@ -141,6 +142,7 @@ class AccessFlow:
         self.lockdown = False
         self._attempt: _Attempt | None = None
         self._cooldown_until = 0.0
+        self._granted_track: int | None = None
 
     # -- inputs ------------------------------------------------------------------------------
 
@@ -150,7 +152,11 @@ class AccessFlow:
                 return []
             self.phase = Phase.IDLE
         if self.phase is Phase.IDLE:
-            return self._start(obs) if obs.face is not None else []
+            if obs.face is None or obs.track_id != self._granted_track:
+                self._granted_track = None
+            if obs.face is None or self._granted_track is not None:
+                return []  # a student let in starts no new attempt until they have walked on
+            return self._start(obs)
         a = self._attempt
         assert a is not None
         if obs.face is None:
@@ -214,6 +220,16 @@ class AccessFlow:
         # back-off decides when that turns into a lockout); a malformed one changes nothing.
         return []
 
+    def abort(self, t: float, reason: str) -> list[Effect]:
+        """End the attempt under way, if any, for a reason outside the flow (camera_error)."""
+        if self._attempt is None or self.phase in (Phase.IDLE, Phase.COOLDOWN):
+            return []
+        return self._deny(t, (reason,))
+
+    @property
+    def attempt_id(self) -> str | None:
+        return self._attempt.id if self._attempt is not None else None
+
     # -- steps -------------------------------------------------------------------------------
 
     def _start(self, obs: Observation) -> list[Effect]:
@@ -260,7 +276,8 @@ class AccessFlow:
         a = self._attempt
         assert a is not None
         decided = self._finish(t, "granted", ("granted",))
-        return [Unlock(a.id), decided]
+        # The event is recorded before the door opens: no grant without its record.
+        return [decided, Unlock(a.id)]
 
     def _deny(self, t: float, reasons: tuple[str, ...]) -> list[Effect]:
         effects: list[Effect] = []
@@ -279,7 +296,10 @@ class AccessFlow:
         if a.live_at is not None:
             latencies["liveness"] = round((a.live_at - a.started) * 1000)
         if a.recognised_at is not None and a.live_at is not None:
-            latencies["recognition"] = round((a.recognised_at - a.live_at) * 1000)
+            waited = (a.recognised_at - a.live_at) * 1000
+            if rec is not None and rec.elapsed_ms is not None:
+                waited = max(waited, rec.elapsed_ms)
+            latencies["recognition"] = round(waited)
         event = AccessEvent(
             device_id=self.s.device_id,
             room=self.s.room,
@@ -298,6 +318,8 @@ class AccessFlow:
             latencies_ms=latencies,
         )
         self._attempt = None
+        if decision == "granted":
+            self._granted_track = a.track_id
         if reasons[0] in ("face_changed", "face_lost"):
             # The person is not the one this attempt was about: start afresh at once.
             self.phase = Phase.IDLE

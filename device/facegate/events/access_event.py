@@ -45,6 +45,6 @@ class AccessEvent:
             raise ValueError("a granted attempt has the single reason 'granted'")
 
     def to_dict(self) -> dict:
-        out = asdict(self)
+        out = {"type": "access", **asdict(self)}
         out["reasons"] = list(self.reasons)
         return out

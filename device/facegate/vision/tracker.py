@@ -60,10 +60,15 @@ class TrackedFace:
     box: Box
     detected: bool
     faces_in_view: int
+    track_id: int = 0
 
 
 class FaceTracker:
-    """One face at a time; call :meth:`update` with every grey frame and its time (s)."""
+    """One face at a time; call :meth:`update` with every grey frame and its time (s).
+
+    Each newly acquired face gets a new ``track_id``: liveness and recognition of one attempt
+    must be about the same track.
+    """
 
     def __init__(
         self,
@@ -76,6 +81,7 @@ class FaceTracker:
         self._landmarks = landmarks
         self._rescan_s = rescan_s
         self._coast_s = coast_s
+        self._track_id = 0
         self.reset()
 
     def reset(self) -> None:
@@ -110,6 +116,10 @@ class FaceTracker:
             same = max(found, key=lambda d: box_from_haar(d.box).iou(self._box))
             if box_from_haar(same.box).iou(self._box) > 0.3:
                 hit = same
+            else:
+                self._box = self._haar_box = None  # the tracked face left; another is in view
+        if self._box is None:
+            self._track_id += 1
         return self._follow(grey, t, hit.box)
 
     def _follow(self, grey: np.ndarray, t: float, haar_box: Box) -> TrackedFace:
@@ -128,4 +138,4 @@ class FaceTracker:
             points = self._landmarks.predict(grey, box)
             box = box_from_landmarks(points)
         self._box = box
-        return TrackedFace(points, box, detected, self._faces_in_view)
+        return TrackedFace(points, box, detected, self._faces_in_view, self._track_id)

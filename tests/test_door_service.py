@@ -1,0 +1,351 @@
+"""The door service end to end: real clips through the real pipeline on gpiozero's mock pins.
+
+A person is enrolled from frames of their own clip (d18), then the clip is played through
+:class:`DoorService` from an OpenCV file source: real Haar, dlib landmarks, liveness, MTCNN,
+FaceNet int8, the encrypted gallery and second-factor store, the roster and the journal.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import cv2
+import pyotp
+import pytest
+
+from facegate.access.attendance import AttendanceLog
+from facegate.config import Settings
+from facegate.daemon import DoorListener, DoorService
+from facegate.evaluation.photo_attack import held_photo_frames
+from facegate.events.journal import read_journal
+from facegate.hardware.mock_pins import on_periods
+from facegate.hardware.pin_factory import make_pin_factory
+from facegate.identity.enrolment import Enroller
+from facegate.identity.gallery import open_configured_gallery
+from facegate.identity.second_factor import SecondFactorStore
+from facegate.vision.pipeline import FacePipeline
+from facegate.vision.quality import QualityGate
+from facegate.vision.sources import OpenCVSource
+from facegate.vision.sources.rendered import RenderedSource
+from facegate.vision.video import video_frames
+from tests.conftest import shared
+
+RELAY = 17
+UNLOCK_S = 1.0
+STUDENT = "stu-d18"
+
+
+@pytest.fixture(scope="module")
+def enrolled(tmp_path_factory, pipeline: FacePipeline) -> Path:
+    """A data dir with d18 enrolled from 6 frames of the clip, and a TOTP secret."""
+    clip = shared("blink", "liveportrait", "d18.mp4")
+    work = tmp_path_factory.mktemp("enrolled")
+    settings = make_settings(work / "data", None)
+    shots = []
+    for i, frame in enumerate(video_frames(clip, every=40)):
+        path = work / f"shot{i}.jpg"
+        cv2.imwrite(str(path), frame)
+        shots.append(path)
+    with open_configured_gallery(
+        settings.paths, pipeline.embedder.name, pipeline.embedder.dim, create=True
+    ) as gallery:
+        outcome = Enroller(pipeline, QualityGate(settings.quality)).enroll(
+            gallery, STUDENT, "D18", shots
+        )
+    assert outcome.stored >= 4
+    with SecondFactorStore.open(
+        settings.paths.second_factor_path(), settings.paths.resolved_key_file(), create=True
+    ) as store:
+        (work / "secret").write_text(store.enroll(STUDENT))
+    return work
+
+
+def make_settings(data_dir: Path, roster: Path | None, challenge: bool = False) -> Settings:
+    base = Settings()
+    return Settings.model_validate(
+        {
+            **base.model_dump(),
+            "device": {"id": "test-door", "room": "r1"},
+            "paths": {**base.paths.model_dump(), "data_dir": data_dir, "key_file": None},
+            "hardware": {**base.hardware.model_dump(), "pin_factory": "mock", "unlock_s": UNLOCK_S},
+            "access": {**base.access.model_dump(), "roster_file": roster, "code_timeout_s": 2.0},
+            "liveness": {
+                **base.liveness.model_dump(),
+                "challenge": challenge,
+                "challenge_min_blinks": 1,
+                "challenge_max_blinks": 1,
+            },
+        }
+    )
+
+
+def write_roster(path: Path, students: list[str], second_factor: bool, hours: float = 0) -> Path:
+    """One session in room r1 around now (shifted by ``hours``)."""
+    now = datetime.now(UTC) + timedelta(hours=hours)
+    start = (now - timedelta(minutes=30)).isoformat(timespec="seconds")
+    end = (now + timedelta(minutes=30)).isoformat(timespec="seconds")
+    ids = ", ".join(f'"{s}"' for s in students)
+    path.write_text(
+        f'[[session]]\nid = "exam-1"\nroom = "r1"\nstart = {start}\nend = {end}\n'
+        f"students = [{ids}]\nsecond_factor = {str(second_factor).lower()}\n"
+    )
+    return path
+
+
+class Recorder(DoorListener):
+    """Collects events; types ``code`` when the door asks for one."""
+
+    def __init__(self, code: str | None = None) -> None:
+        self.events: list[dict] = []
+        self.code = code
+        self.service: DoorService | None = None
+
+    def on_ask_code(self, student_id: str) -> None:
+        assert self.service is not None
+        for key in [*(self.code or ""), "#"]:
+            self.service.press_key(key)
+
+    def on_event(self, event: dict) -> None:
+        self.events.append(event)
+
+    def access(self) -> list[dict]:
+        return [e for e in self.events if e["type"] == "access"]
+
+
+def run_door(
+    enrolled: Path,
+    tmp_path: Path,
+    pipeline: FacePipeline,
+    source,
+    students: list[str] | None = None,
+    second_factor: bool = False,
+    hours: float = 0,
+    code: str | None = None,
+    challenge: bool = False,
+):
+    data = tmp_path / "data"
+    shutil.copytree(enrolled / "data", data)
+    roster = write_roster(tmp_path / "roster.toml", students or [STUDENT], second_factor, hours)
+    settings = make_settings(data, roster, challenge)
+    factory = make_pin_factory("mock")
+    recorder = Recorder(code)
+    service = DoorService(
+        settings,
+        source=lambda: source,
+        pipeline=pipeline,
+        listener=recorder,
+        handle_signals=False,
+        pin_factory=factory,
+    )
+    recorder.service = service
+    service.run()
+    return recorder, on_periods(factory, RELAY), settings
+
+
+def d18() -> OpenCVSource:
+    return OpenCVSource(shared("blink", "liveportrait", "d18.mp4"))
+
+
+def test_enrolled_live_student_is_granted_and_the_relay_pulses(enrolled, tmp_path, pipeline):
+    recorder, relay, settings = run_door(enrolled, tmp_path, pipeline, d18())
+    first = recorder.access()[0]
+    assert first["decision"] == "granted" and first["student_id"] == STUDENT
+    assert first["session_id"] == "exam-1" and len(first["liveness"]["blinks"]) >= 1
+    assert first["scores"]["distance"] < first["scores"]["threshold"]
+    # One grant for the one person in view (no second attempt for the same track), one pulse.
+    assert len(recorder.access()) == 1
+    ((_, duration),) = relay
+    assert duration == pytest.approx(UNLOCK_S, abs=0.3)
+    journal = read_journal(settings.journal_path())
+    assert [e["event_id"] for e in journal.events] == [e["event_id"] for e in recorder.events]
+    with AttendanceLog(settings.paths.attendance_path()) as log:
+        assert [row[1] for row in log.entries("exam-1")] == [STUDENT]
+
+
+def test_a_real_blink_answers_a_one_blink_challenge(enrolled, tmp_path, pipeline):
+    """d18 blinks at 3.1 s and 6.2 s; a 'blink once' challenge over 0-6 s sees one blink."""
+    recorder, relay, _ = run_door(enrolled, tmp_path, pipeline, d18(), challenge=True)
+    (event,) = recorder.access()
+    assert event["decision"] == "granted"
+    assert event["liveness"]["challenge"]["blinks"] == 1
+    assert len(relay) == 1
+
+
+@pytest.mark.parametrize(
+    ("case", "reason"),
+    [
+        ("photo", "spoof_static"),
+        ("unknown", "unknown_face"),
+        ("not_on_roster", "not_on_roster"),
+        ("outside_session", "no_session"),
+        ("wrong_code", "totp_invalid"),
+    ],
+)
+def test_denials_never_turn_the_relay_on(enrolled, tmp_path, pipeline, case, reason):
+    kwargs: dict = {}
+    source = d18()
+    if case == "photo":
+        still = next(video_frames(shared("blink", "liveportrait", "d18.mp4")))
+        frames = [f for _, f in held_photo_frames(still, seed=3, seconds=5.0)]
+        source = RenderedSource.of(frames, 15.0, "photo")
+    elif case == "unknown":
+        source = OpenCVSource(shared("blink", "liveportrait", "d12.mp4"))
+    elif case == "not_on_roster":
+        kwargs["students"] = ["someone-else"]
+    elif case == "outside_session":
+        kwargs["hours"] = -3
+    elif case == "wrong_code":
+        kwargs.update(second_factor=True, code="000000")
+    recorder, relay, _ = run_door(enrolled, tmp_path, pipeline, source, **kwargs)
+    first = recorder.access()[0]
+    assert first["decision"] == "denied" and first["reasons"][0] == reason
+    assert all(e["decision"] == "denied" for e in recorder.access())
+    assert relay == []
+    if case == "photo":
+        assert [e["kind"] for e in recorder.events if e["type"] == "alarm"] == ["spoof_attempt"]
+    if case == "not_on_roster":
+        assert first["student_id"] == STUDENT
+
+
+def test_right_code_grants_and_the_same_code_again_is_a_replay(enrolled, tmp_path, pipeline):
+    code = pyotp.TOTP((enrolled / "secret").read_text()).now()
+    recorder, relay, settings = run_door(
+        enrolled, tmp_path, pipeline, d18(), second_factor=True, code=code
+    )
+    first = recorder.access()[0]
+    assert first["decision"] == "granted" and first["second_factor"] == "totp_ok"
+    assert len(relay) == 1
+    # The same door, a second run on the same store: the code of that time step is spent.
+    again = tmp_path / "again"
+    again.mkdir()
+    shutil.copytree(settings.paths.data_dir, again / "enrolled" / "data")
+    recorder, relay, _ = run_door(
+        again / "enrolled", again, pipeline, d18(), second_factor=True, code=code
+    )
+    assert recorder.access()[0]["reasons"] == ["totp_replayed"]
+    assert relay == []
+
+
+class Interrupt(DoorListener):
+    """Once the door is open, act on the service from outside the flow."""
+
+    def __init__(self, action) -> None:
+        self.action = action
+        self.events: list[dict] = []
+
+    def on_event(self, event: dict) -> None:
+        self.events.append(event)
+        if event.get("decision") == "granted":
+            threading.Timer(0.2, self.action).start()
+
+
+def test_sigterm_mid_unlock_locks_at_once(enrolled, tmp_path, pipeline):
+    data = tmp_path / "data"
+    shutil.copytree(enrolled / "data", data)
+    settings = make_settings(data, write_roster(tmp_path / "r.toml", [STUDENT], False))
+    settings = settings.model_copy(
+        update={"hardware": settings.hardware.model_copy(update={"unlock_s": 10.0})}
+    )
+    factory = make_pin_factory("mock")
+    listener = Interrupt(lambda: os.kill(os.getpid(), signal.SIGTERM))
+    previous = signal.getsignal(signal.SIGTERM)
+    service = DoorService(
+        settings, source=d18, pipeline=pipeline, listener=listener, pin_factory=factory
+    )
+    started = time.monotonic()
+    service.run()
+    assert signal.getsignal(signal.SIGTERM) is previous  # handlers restored
+    ((_, duration),) = on_periods(factory, RELAY)
+    assert duration is not None and duration < 5.0  # cut short of the 10 s unlock
+    assert not factory.pin(RELAY).state
+    assert time.monotonic() - started < 20
+
+
+def test_an_exception_mid_unlock_locks_the_door(enrolled, tmp_path, pipeline):
+    data = tmp_path / "data"
+    shutil.copytree(enrolled / "data", data)
+    settings = make_settings(data, write_roster(tmp_path / "r.toml", [STUDENT], False))
+    settings = settings.model_copy(
+        update={"hardware": settings.hardware.model_copy(update={"unlock_s": 10.0})}
+    )
+    factory = make_pin_factory("mock")
+    service = DoorService(
+        settings, source=d18, pipeline=pipeline, pin_factory=factory, handle_signals=False
+    )
+    original = service._on_frame
+
+    def explode(frame):  # a bug anywhere in the loop while the door is open
+        if service.relay is not None and service.relay.unlocked:
+            raise RuntimeError("injected fault while unlocked")
+        original(frame)
+
+    service._on_frame = explode
+    with pytest.raises(RuntimeError, match="injected fault"):
+        service.run()
+    ((_, duration),) = on_periods(factory, RELAY)
+    assert duration is not None and duration < 5.0
+    assert not factory.pin(RELAY).state
+
+
+@pytest.mark.parametrize(
+    ("toml", "named"),
+    [
+        ("[hardware]\nrelay_pin = 40\n", "hardware.relay_pin"),
+        ("[hardware]\nrelay_pin = 22\n", "BCM pin 22 is used twice"),
+        ("[camera]\nfps = 0\n", "camera.fps"),
+        ("[access]\nroster_file = '/nonexistent/roster.toml'\n", "access.roster_file"),
+        ("[acess]\nroster_file = 'x'\n", "acess"),
+    ],
+)
+def test_a_bad_config_is_named_and_run_exits_nonzero(tmp_path, toml, named):
+    config = tmp_path / "facegate.toml"
+    config.write_text(toml)
+    done = subprocess.run(
+        [sys.executable, "-m", "facegate", "--config", str(config), "run"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode != 0
+    assert named in done.stderr
+
+
+def test_door_opened_without_a_grant_is_a_forced_alarm(enrolled, tmp_path, pipeline):
+    data = tmp_path / "data"
+    shutil.copytree(enrolled / "data", data)
+    settings = make_settings(data, write_roster(tmp_path / "r.toml", ["someone-else"], False))
+    settings = settings.model_copy(
+        update={"hardware": settings.hardware.model_copy(update={"door_contact_pin": 16})}
+    )
+    factory = make_pin_factory("mock")
+
+    class ForceAfterDenial(Recorder):
+        def on_event(self, event: dict) -> None:
+            super().on_event(event)
+            if event.get("decision") == "denied" and len(self.events) == 1:
+                contact = factory.pin(16)
+                contact.drive_low()  # reed contact closed: the door is shut
+                time.sleep(0.1)  # longer than the contact's debounce
+                contact.drive_high()  # and opened with no grant and no exit request
+
+    recorder = ForceAfterDenial()
+    service = DoorService(
+        settings,
+        source=d18,
+        pipeline=pipeline,
+        listener=recorder,
+        pin_factory=factory,
+        handle_signals=False,
+    )
+    service.run()
+    alarms = [e for e in recorder.events if e["type"] == "alarm"]
+    assert [a["kind"] for a in alarms] == ["door_forced"]
+    assert on_periods(factory, RELAY) == []
