@@ -349,3 +349,27 @@ def test_door_opened_without_a_grant_is_a_forced_alarm(enrolled, tmp_path, pipel
     alarms = [e for e in recorder.events if e["type"] == "alarm"]
     assert [a["kind"] for a in alarms] == ["door_forced"]
     assert on_periods(factory, RELAY) == []
+
+
+def test_an_invalid_roster_stops_the_start_and_check_config_names_it(tmp_path):
+    roster = tmp_path / "roster.toml"
+    roster.write_text(
+        '[[session]]\nid = "exam-9"\nroom = "r1"\nstart = 2026-01-01T10:00:00+01:00\n'
+        'end = 2026-01-01T09:00:00+01:00\nstudents = ["a"]\n'
+    )
+    config = tmp_path / "facegate.toml"
+    config.write_text(
+        f'[paths]\ndata_dir = "{tmp_path / "data"}"\n[hardware]\npin_factory = "mock"\n'
+        f'[access]\nroster_file = "{roster}"\n'
+    )
+    for command in (["check-config", str(config)], ["--config", str(config), "run"]):
+        done = subprocess.run(
+            [sys.executable, "-m", "facegate", *command],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode != 0, command
+        assert "exam-9" in done.stderr and "end must be after start" in done.stderr, done.stderr
+    # Nothing was touched: no journal, no relay driven.
+    assert not (tmp_path / "data" / "events.jsonl").exists()

@@ -120,6 +120,7 @@ class DoorService:
         self._code_attempt: str | None = None
         self.relay: DoorRelay | None = None
         self.exit_code = 0
+        self.frames = self.attempts = self.granted = 0
 
     # -- public ------------------------------------------------------------------------------
 
@@ -163,6 +164,7 @@ class DoorService:
         self._closers.append(self.relay.close)
         if self._handle_signals:
             self._install_signals()
+        self.roster = self._load_roster()  # a bad roster stops the start before any file is made
         self._open_outputs()
         self._open_records()
         self._open_vision()
@@ -193,7 +195,6 @@ class DoorService:
             paths.second_factor_path(), paths.resolved_key_file(), create=True
         )
         self._closers.append(self.second_factor.close)
-        self.roster = self._load_roster()
 
     def _open_vision(self) -> None:
         d = self.s.detection
@@ -311,12 +312,19 @@ class DoorService:
         )
         log.info(status)
         self._notifier.ready(status)
-        last_ping = 0.0
+        last_ping = last_status = time.monotonic()
+        frames_at_status = 0
         while not self._stop.is_set():
             self._heartbeat = time.monotonic()
             if self._heartbeat - last_ping >= 1.0:
                 self._notifier.watchdog()
                 last_ping = self._heartbeat
+            if self._heartbeat - last_status >= 10.0:
+                fps = (self.frames - frames_at_status) / (self._heartbeat - last_status)
+                self._notifier.status(
+                    f"{fps:.1f} frames/s, {self.attempts} attempts, {self.granted} granted"
+                )
+                last_status, frames_at_status = self._heartbeat, self.frames
             if self._reload.is_set():
                 self._reload.clear()
                 self._reload_data()
@@ -337,6 +345,7 @@ class DoorService:
                 self._door_event(alarm)
 
     def _on_frame(self, frame: Frame) -> None:
+        self.frames += 1
         h, w = frame.image.shape[:2]
         grey = cv2.cvtColor(frame.image, cv2.COLOR_BGR2GRAY)
         tracked = self.tracker.update(grey, frame.t)
@@ -439,6 +448,8 @@ class DoorService:
 
     def _decided(self, event: dict) -> None:
         self._emit(event)
+        self.attempts += 1
+        self.granted += event["decision"] == "granted"
         self.best.reset()
         self._code_attempt = None
         reasons = event["reasons"]
