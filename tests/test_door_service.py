@@ -373,3 +373,45 @@ def test_an_invalid_roster_stops_the_start_and_check_config_names_it(tmp_path):
         assert "exam-9" in done.stderr and "end must be after start" in done.stderr, done.stderr
     # Nothing was touched: no journal, no relay driven.
     assert not (tmp_path / "data" / "events.jsonl").exists()
+
+
+def test_a_dead_camera_is_an_alarm_not_a_crash(enrolled, tmp_path, pipeline):
+    data = tmp_path / "data"
+    shutil.copytree(enrolled / "data", data)
+    settings = make_settings(data, write_roster(tmp_path / "r.toml", [STUDENT], False))
+    settings = settings.model_copy(
+        update={
+            "camera": settings.camera.model_copy(
+                update={"dead_after_s": 0.5, "reopen_initial_s": 0.1, "reopen_max_s": 0.2}
+            )
+        }
+    )
+    factory = make_pin_factory("mock")
+
+    class StopAfterAlarm(Recorder):
+        def on_event(self, event: dict) -> None:
+            super().on_event(event)
+            assert self.service is not None
+            threading.Timer(0.5, self.service.stop).start()
+
+    recorder = StopAfterAlarm()
+    service = DoorService(
+        settings,
+        source=lambda: OpenCVSource(tmp_path / "unplugged-camera.mp4"),  # cannot be opened
+        lockstep=False,
+        pipeline=pipeline,
+        listener=recorder,
+        pin_factory=factory,
+        handle_signals=False,
+    )
+    recorder.service = service
+    bound = threading.Timer(30.0, service.stop)  # should the alarm never come
+    bound.start()
+    try:
+        assert service.run() == 0
+    finally:
+        bound.cancel()
+    (alarm,) = [e for e in recorder.events if e["type"] == "alarm"]
+    assert alarm["kind"] == "camera_error" and "unplugged-camera.mp4" in alarm["detail"]["error"]
+    assert read_journal(settings.journal_path()).events == recorder.events
+    assert on_periods(factory, RELAY) == []
