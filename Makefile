@@ -42,6 +42,7 @@ bench: $(VENV)/.demo-installed
 	$(BIN)/facegate bench memory
 	$(BIN)/facegate bench frame
 	$(BIN)/facegate bench liveness $(DATA)/blink/liveportrait/*.mp4
+	$(BIN)/facegate bench --peer $(DATA)/blink/liveportrait/*.mp4
 
 check-aarch64:
 	scripts/check_aarch64_wheels.sh

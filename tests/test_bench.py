@@ -33,3 +33,28 @@ def test_embedding_benchmark_runs_every_embedder_it_has():
     r = measure_embedding_speed(Settings(), rounds=1, per_round=2)
     assert {"facenet-int8", "dlib-resnet"} <= set(r["ms_per_embedding"])
     assert ("facenet-float" in r["ms_per_embedding"]) != ("facenet-float" in r["skipped"])
+
+
+@pytest.mark.data
+def test_door_benchmark_reports_every_figure_from_the_cli():
+    """`facegate bench VIDEO` runs the door bench: one short clip, one live door run per mode."""
+    import json
+
+    from click.testing import CliRunner
+
+    from facegate.cli import cli
+
+    clip = shared("blink", "liveportrait", "d0.mp4")
+    shared("blink", "liveportrait", "d18.mp4")  # the default blink-to-relay clip
+    args = ["bench", "--peer", "--peer-upsample", "0", "--runs", "1", "--json", str(clip)]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    r = json.loads(result.stdout)
+    assert r["frames"] == 78 and r["frames_with_face"] > 70 and r["fps"] > 0
+    assert 0 < r["per_frame_ms_p50"] <= r["per_frame_ms_p95"]
+    assert {"grey", "detect", "landmarks", "liveness", "per_frame"} <= set(r["stages"])
+    assert r["peer"]["upsample"] == 0 and r["peer_per_frame_ms_p50"] > 0
+    assert r["speedup_vs_peer"] > 1
+    assert 0 < r["blink_to_relay_ms"] < 5000 and r["blink_to_relay"]["runs"][0]["blink"] == [94, 98]
+    assert r["blink_to_relay_challenge_ms"] > 0 and r["rss_mb"] > 0
+    assert "door" in CliRunner().invoke(cli, ["bench", "--help"]).output
