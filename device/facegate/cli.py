@@ -61,7 +61,26 @@ def check_config(file: Path) -> None:
     """Validate a configuration file and print the settings it gives."""
     settings = load_settings(file)
     click.echo(json.dumps(settings.model_dump(mode="json"), indent=2))
+    roster = settings.access.roster_file
+    if roster is not None:
+        from facegate.access.roster import load_roster
+
+        sessions = load_roster(roster).session
+        click.echo(f"{roster}: valid, {len(sessions)} sessions", err=True)
     click.echo(f"{file}: valid", err=True)
+
+
+@cli.command("run")
+@pass_ctx
+def run(ctx: Context) -> None:
+    """Run the door service (systemd starts this; see systemd/README.md)."""
+    from facegate.daemon import DoorService
+    from facegate.service.logging_setup import setup_logging
+
+    setup_logging(ctx.settings.service.log_level)
+    code = DoorService(ctx.settings).run()
+    if code:
+        sys.exit(code)
 
 
 @cli.command("check-models")
@@ -637,9 +656,67 @@ def eval_make_pairs(directory: Path, out: Path) -> None:
 # -- benchmarks and demo ---------------------------------------------------------------------
 
 
-@cli.group()
+class _BenchGroup(click.Group):
+    """``facegate bench VIDEO...`` (or options first) runs ``facegate bench door VIDEO...``."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        first = args[0] if args else ""
+        if first and first not in self.commands and first not in ctx.help_option_names:
+            if not first.startswith("-") and not Path(first).exists():
+                raise click.UsageError(
+                    f"{first!r} is neither a bench command ({', '.join(self.commands)}) "
+                    "nor a video file"
+                )
+            args = ["door", *args]
+        return super().parse_args(ctx, args)
+
+
+@cli.group(cls=_BenchGroup)
 def bench() -> None:
-    """Speed and memory benchmarks (figures for docs/benchmarks.md)."""
+    """Speed and memory benchmarks (figures for docs/benchmarks.md).
+
+    `facegate bench [--peer] [--json] [VIDEO...]` is short for `facegate bench door ...`.
+    """
+
+
+@bench.command("door")
+@click.argument("videos", nargs=-1, type=click.Path(path_type=Path, exists=True, dir_okay=False))
+@click.option("--peer", is_flag=True, help="Also time dlib HOG + 68 points + ResNet per frame.")
+@click.option(
+    "--peer-upsample",
+    type=click.IntRange(0, 2),
+    default=1,
+    show_default=True,
+    help="The peer's HOG upsampling (face_recognition's default is 1).",
+)
+@click.option("--runs", type=click.IntRange(1, 50), default=3, show_default=True)
+@click.option(
+    "--blink-clip",
+    type=click.Path(path_type=Path, exists=True, dir_okay=False),
+    help="Annotated clip for blink to relay (default: ../shared/data/blink/liveportrait/d18.mp4).",
+)
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+def bench_door(
+    ctx: Context,
+    videos: tuple[Path, ...],
+    peer: bool,
+    peer_upsample: int,
+    runs: int,
+    blink_clip: Path | None,
+    as_json: bool,
+) -> None:
+    """Per-frame path (fps, stage p50/p95 at 640x480), blink to relay on the real door, RSS.
+
+    VIDEO defaults to ../shared/data/blink/liveportrait/*.mp4. With --peer the same frames go
+    through a naive per-frame pipeline too, interleaved with ours.
+    """
+    from facegate.bench.door_loop import BLINK, format_door, measure_door
+
+    clip = blink_clip or BLINK / "liveportrait" / "d18.mp4"
+    upsample = peer_upsample if peer else None
+    result = measure_door(ctx.settings, list(videos) or None, upsample, runs, clip)
+    click.echo(json.dumps(result, indent=2) if as_json else format_door(result))
 
 
 @bench.command("embed")
@@ -700,18 +777,36 @@ def bench_frame(ctx: Context, frames: int, videos: tuple[Path, ...], as_json: bo
 
 @cli.command()
 @click.option(
+    "--recognition",
+    is_flag=True,
+    help="Instead: enrol two people from photos, identify new shots, reject a stranger.",
+)
+@click.option(
     "--keep",
     type=click.Path(path_type=Path, file_okay=False),
-    help="Keep the demo gallery in this folder instead of a temporary one.",
+    help="With --recognition: keep the demo gallery in this folder.",
 )
 @pass_ctx
-def demo(ctx: Context, keep: Path | None) -> None:
-    """Enrol two people from real photos, identify new shots of them, reject a stranger."""
-    from facegate.demo.run import run_demo
+def demo(ctx: Context, recognition: bool, keep: Path | None) -> None:
+    """The door end to end on mock pins: a live student, a photo, a stranger, a reused code."""
+    if recognition:
+        from facegate.demo.run import run_demo
 
-    result = run_demo(ctx.settings, click.echo, keep)
-    if not result.ok:
-        raise FacegateError("the demo did not reach the expected decisions (see above)")
+        result = run_demo(ctx.settings, click.echo, keep)
+        if not result.ok:
+            raise FacegateError("the demo did not reach the expected decisions (see above)")
+        return
+    from facegate.demo.door_demo import run_door_demo
+    from facegate.service.logging_setup import setup_logging
+
+    setup_logging("ERROR")  # the demo narrates; the service's own log lines would repeat it
+    scenes = run_door_demo(ctx.settings, click.echo)
+    wrong = [s for s in scenes if not s.ok]
+    if wrong:
+        raise FacegateError(
+            "the demo did not reach the expected decisions: "
+            + "; ".join(f"{s.label}: expected {s.expected}, got {s.reasons}" for s in wrong)
+        )
 
 
 def main() -> None:

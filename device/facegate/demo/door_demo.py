@@ -1,0 +1,240 @@
+"""``facegate demo``: the door service end to end, on gpiozero's mock pins, with no camera.
+
+The same :class:`~facegate.daemon.DoorService` that ``facegate run`` starts, fed with frames
+synthesised from public-domain portraits (:mod:`facegate.demo.actor`): Eileen Collins is
+enrolled from her photo, put on the exam roster and given a TOTP secret; she looks at the door,
+blinks as often as the door asks, types her code on the keypad and the relay opens. Then a
+printed photo of her, Grace Hopper (live, never enrolled), and Collins again typing the code
+she has already used: the door stays shut each time, for the reason printed.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pyotp
+from gpiozero.pins.mock import MockFactory
+
+from facegate.config import Settings
+from facegate.daemon import DoorListener, DoorService
+from facegate.demo import material
+from facegate.demo.actor import PortraitActor
+from facegate.evaluation.photo_attack import held_photo_frames
+from facegate.hardware.mock_pins import on_periods
+from facegate.hardware.pin_factory import make_pin_factory
+from facegate.identity.enrolment import Enroller
+from facegate.identity.gallery import open_configured_gallery
+from facegate.identity.second_factor import SecondFactorStore
+from facegate.vision.haar import HaarFaceDetector
+from facegate.vision.pipeline import FacePipeline
+from facegate.vision.quality import QualityGate
+from facegate.vision.sources.rendered import RenderedSource
+
+FPS = 15.0
+ROOM = "hall-b"
+SESSION = "math-101"
+STUDENT = material.ASTRONAUT.student_id
+
+
+@dataclass
+class Narrator(DoorListener):
+    """Prints what a student at the door and a proctor at the dashboard would see."""
+
+    echo: Callable[[str], None]
+    source: RenderedSource
+    actor: PortraitActor | None = None
+    service: DoorService | None = None
+    code: str | None = None
+    events: list[dict] = field(default_factory=list)
+
+    def on_prompt(self, blinks: int) -> None:
+        times = {1: "once", 2: "twice"}.get(blinks, f"{blinks} times")
+        self.echo(f"   door: amber LED flashes {blinks}x and beeps: 'blink {times} now'")
+        if self.actor is not None:
+            at = self.service.flow_time if self.service else 0.0
+            self.actor.respond(blinks, after=at)
+            self.echo(f"   student blinks {blinks}x")
+
+    def on_ask_code(self, student_id: str) -> None:
+        self.echo(f"   door: face accepted as {student_id}; keypad asks for the TOTP code")
+        if self.code is None or self.service is None:
+            return
+        self.echo(f"   student types {'*' * len(self.code)} #")
+        for key in [*self.code, "#"]:
+            self.service.press_key(key)
+
+    def on_event(self, event: dict) -> None:
+        self.events.append(event)
+        if event["type"] == "alarm":
+            self.echo(f"   ALARM {event['kind']}")
+            return
+        self.source.finish_after(0.5)
+        reasons = ", ".join(event["reasons"])
+        live = event.get("liveness") or {}
+        scores = event.get("scores") or {}
+        parts = [f"blinks {len(live.get('blinks') or [])}"]
+        if scores.get("distance") is not None:
+            parts.append(f"distance {scores['distance']:.3f} (limit {scores['threshold']:.3f})")
+        if event.get("second_factor"):
+            parts.append(f"code {event['second_factor']}")
+        parts.append(f"{event['latencies_ms'].get('total', 0)} ms")
+        self.echo(f"   event: {event['decision'].upper()} [{reasons}]  " + ", ".join(parts))
+
+
+@dataclass
+class SceneResult:
+    label: str
+    expected: tuple[str, ...]
+    reasons: tuple[str, ...]
+    relay_on_s: float
+
+    @property
+    def ok(self) -> bool:
+        granted = self.expected == ("granted",)
+        return self.reasons == self.expected and (self.relay_on_s > 0) == granted
+
+
+def relay_report(factory: MockFactory, relay_pin: int) -> tuple[list[str], float]:
+    """The relay's transitions as recorded on its mock pin, and how long it was on in all."""
+    periods = on_periods(factory, relay_pin)
+    lines = []
+    for _, duration in periods:
+        lines.append(f"   relay GPIO{relay_pin}: ON  (door unlocked)")
+        if duration is not None:
+            lines.append(f"   relay GPIO{relay_pin}: OFF (door locked) after {duration:.2f} s")
+    if not periods:
+        lines.append(f"   relay GPIO{relay_pin}: stayed OFF (door locked)")
+    return lines, sum(d or 0.0 for _, d in periods)
+
+
+def printed_face(photo: np.ndarray) -> np.ndarray:
+    """The photo cut to head and shoulders, as printed to be held up at the door (the whole
+    portrait held at arm's length would show the face too small to be tried at all)."""
+    box = HaarFaceDetector().detect(photo)[0].box
+    cx, cy = box.center
+    half = box.w * 1.2
+    h, w = photo.shape[:2]
+    top, left = round(max(cy - half, 0)), round(max(cx - half, 0))
+    return photo[top : round(min(cy + half, h)), left : round(min(cx + half, w))].copy()
+
+
+def _write_roster(path: Path, now: datetime) -> None:
+    start = (now - timedelta(minutes=30)).isoformat(timespec="seconds")
+    end = (now + timedelta(hours=2)).isoformat(timespec="seconds")
+    path.write_text(
+        f'[[session]]\nid = "{SESSION}"\nroom = "{ROOM}"\nstart = {start}\nend = {end}\n'
+        f'students = ["{STUDENT}"]\nsecond_factor = true\n'
+    )
+
+
+def demo_settings(base: Settings, data_dir: Path, roster: Path) -> Settings:
+    return base.model_validate(
+        {
+            **base.model_dump(),
+            "device": {"id": "demo-door", "room": ROOM},
+            "paths": {**base.paths.model_dump(), "data_dir": data_dir, "key_file": None},
+            "hardware": {**base.hardware.model_dump(), "pin_factory": "mock", "keypad": "none"},
+            "access": {**base.access.model_dump(), "roster_file": roster, "code_timeout_s": 10},
+        }
+    )
+
+
+def run_door_demo(base: Settings, echo: Callable[[str], None]) -> list[SceneResult]:
+    work = Path(tempfile.mkdtemp(prefix="facegate-door-demo-"))
+    try:
+        roster = work / "roster.toml"
+        _write_roster(roster, datetime.now(UTC))
+        settings = demo_settings(base, work / "data", roster)
+        echo("facegate demo: the door service on gpiozero mock pins, frames synthesised from")
+        echo("public-domain portraits (scikit-image astronaut.png, matplotlib grace_hopper.jpg)\n")
+        pipeline = FacePipeline.from_settings(settings)
+        collins = material.load_photo(material.ASTRONAUT)
+        hopper = material.load_photo(material.HOPPER)
+
+        echo(f"1. Enrol {STUDENT} ({material.ASTRONAUT.name}) from her photo")
+        shots = []
+        for k, image in enumerate(material.variants(collins, 5, seed=10)):
+            path = work / f"enrol-{k}.jpg"
+            cv2.imwrite(str(path), image)
+            shots.append(path)
+        with open_configured_gallery(
+            settings.paths, pipeline.embedder.name, pipeline.embedder.dim, create=True
+        ) as gallery:
+            outcome = Enroller(pipeline, QualityGate(settings.quality)).enroll(
+                gallery, STUDENT, material.ASTRONAUT.name, shots
+            )
+        echo(f"   {outcome.stored} templates stored, encrypted; no photo kept")
+        with SecondFactorStore.open(
+            settings.paths.second_factor_path(), settings.paths.resolved_key_file(), create=True
+        ) as store:
+            secret = store.enroll(STUDENT)
+        echo("   TOTP secret created and sealed (her authenticator app would scan its QR code)")
+        echo(f"   roster: session {SESSION} in room {ROOM}, open now, second factor required\n")
+
+        code = pyotp.TOTP(secret).now()
+        photo = [f for _, f in held_photo_frames(printed_face(collins), 7, 6.0, FPS)]
+        scenes = [
+            (
+                f"{material.ASTRONAUT.name}, live: answers the challenge, types her code",
+                PortraitActor(collins, seed=1),
+                ("granted",),
+            ),
+            (
+                f"{material.ASTRONAUT.name} again, typing the code she has just used",
+                PortraitActor(collins, seed=3),
+                ("totp_replayed",),
+            ),
+            (
+                f"a printed photo of {material.ASTRONAUT.name} held up to the camera",
+                photo,
+                ("spoof_static",),
+            ),
+            (
+                f"{material.HOPPER.name}, live, never enrolled",
+                PortraitActor(hopper, seed=2),
+                ("unknown_face",),
+            ),
+        ]
+        factory = make_pin_factory("mock")
+        results = []
+        for number, (label, subject, expected) in enumerate(scenes, start=2):
+            echo(f"{number}. {label}")
+            if isinstance(subject, PortraitActor):
+                source = RenderedSource(
+                    lambda _i, t, a=subject: a.frame(t), round(30 * FPS), FPS, "actor"
+                )
+                narrator = Narrator(echo, source, subject, code=code)
+            else:
+                source = RenderedSource.of(subject, FPS, "photo")
+                narrator = Narrator(echo, source, code=code)
+            service = DoorService(
+                settings,
+                source=lambda s=source: s,
+                lockstep=True,
+                pipeline=pipeline,
+                listener=narrator,
+                handle_signals=False,
+                pin_factory=factory,
+            )
+            narrator.service = service
+            service.run()
+            lines, on_s = relay_report(factory, settings.hardware.relay_pin)
+            factory.reset()
+            for line in lines:
+                echo(line)
+            access = [e for e in narrator.events if e["type"] == "access"]
+            reasons = tuple(access[-1]["reasons"]) if access else ()
+            results.append(SceneResult(label, expected, reasons, on_s))
+            echo("")
+        ok = sum(r.ok for r in results)
+        echo(f"{ok}/{len(results)} scenes ended as expected")
+        return results
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
