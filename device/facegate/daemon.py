@@ -370,6 +370,7 @@ class DoorService:
         if self.relay is not None:
             deadline = time.monotonic() + self.s.hardware.unlock_s + 1.0
             while self.relay.unlocked and time.monotonic() < deadline and not self._stop.is_set():
+                self._heartbeat = time.monotonic()  # waiting here is not a stall
                 time.sleep(0.02)
 
     def _drain_inbox(self) -> None:
