@@ -415,3 +415,32 @@ def test_a_dead_camera_is_an_alarm_not_a_crash(enrolled, tmp_path, pipeline):
     assert alarm["kind"] == "camera_error" and "unplugged-camera.mp4" in alarm["detail"]["error"]
     assert read_journal(settings.journal_path()).events == recorder.events
     assert on_periods(factory, RELAY) == []
+
+
+def test_sighup_reloads_the_roster_and_a_bad_one_keeps_the_old(enrolled, tmp_path, pipeline):
+    """d18 blinks at 3.1 s and 6.2 s: refused as not on the roster, the admin adds them and
+    sends SIGHUP, the next attempt of the same person is granted."""
+    data = tmp_path / "data"
+    shutil.copytree(enrolled / "data", data)
+    roster = write_roster(tmp_path / "r.toml", ["someone-else"], False)
+    settings = make_settings(data, roster)
+    factory = make_pin_factory("mock")
+
+    class AdminReloads(Recorder):
+        def on_event(self, event: dict) -> None:
+            super().on_event(event)
+            if event.get("reasons") == ["not_on_roster"]:
+                roster.write_text("[[session]]\nid = 'broken'\n")
+                os.kill(os.getpid(), signal.SIGHUP)  # refused: the old roster stays
+            elif event.get("kind") == "roster_invalid":
+                write_roster(roster, [STUDENT], False)
+                os.kill(os.getpid(), signal.SIGHUP)
+
+    recorder = AdminReloads()
+    service = DoorService(
+        settings, source=d18, pipeline=pipeline, listener=recorder, pin_factory=factory
+    )
+    service.run()
+    kinds = [e["reasons"][0] if e["type"] == "access" else e["kind"] for e in recorder.events]
+    assert kinds == ["not_on_roster", "roster_invalid", "granted"]
+    assert len(on_periods(factory, RELAY)) == 1
