@@ -303,6 +303,10 @@ def test_an_exception_mid_unlock_locks_the_door(enrolled, tmp_path, pipeline):
         ("[camera]\nfps = 0\n", "camera.fps"),
         ("[access]\nroster_file = '/nonexistent/roster.toml'\n", "access.roster_file"),
         ("[acess]\nroster_file = 'x'\n", "acess"),
+        (
+            "[hardware]\npin_factory = 'mock'\n[paths]\nkey_file = '/nonexistent/gallery.key'\n",
+            "key file /nonexistent/gallery.key is missing",
+        ),
     ],
 )
 def test_a_bad_config_is_named_and_run_exits_nonzero(tmp_path, toml, named):

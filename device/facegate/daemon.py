@@ -45,7 +45,7 @@ from facegate.access.flow import (
 )
 from facegate.access.roster import Roster, load_roster
 from facegate.config import Settings
-from facegate.errors import FacegateError
+from facegate.errors import FacegateError, KeyFileError
 from facegate.events.alarm_event import AlarmEvent
 from facegate.events.journal import EventSink, JournalSink
 from facegate.hardware.door import DoorRelay
@@ -183,6 +183,13 @@ class DoorService:
 
     def _open_records(self) -> None:
         paths = self.s.paths
+        key = paths.resolved_key_file()
+        if not key.exists():
+            # Never made here: a new key would not open the gallery enrolled with the old one.
+            raise KeyFileError(
+                f"key file {key} is missing (paths.key_file, or systemd's LoadCredential): "
+                "the gallery and the TOTP secrets cannot be opened without it"
+            )
         paths.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         self.journal = JournalSink(self.s.journal_path())
         self._closers.append(self.journal.close)
