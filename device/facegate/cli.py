@@ -247,7 +247,7 @@ def totp_enroll(ctx: Context, student_id: str, qr_png: Path | None, replace: boo
     with _second_factor(ctx, create=True) as store:
         secret = store.enroll(student_id, replace_existing=replace)
     uri = provisioning_uri(secret, student_id, f"facegate {ctx.settings.device.id}")
-    qr = qrcode.QRCode(border=2)
+    qr = qrcode.QRCode(border=4)  # the standard quiet zone: 2 fails some readers
     qr.add_data(uri)
     qr.make(fit=True)
     terminal = io.StringIO()
