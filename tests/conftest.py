@@ -29,6 +29,19 @@ def shared(*parts: str) -> Path:
     return path
 
 
+@pytest.fixture
+def factory():
+    """gpiozero's own MockFactory for the devices a test creates, reset afterwards."""
+    from gpiozero import Device
+
+    from facegate.hardware.pin_factory import use_pin_factory
+
+    f = use_pin_factory("mock")
+    yield f
+    f.reset()
+    Device.pin_factory = None
+
+
 @pytest.fixture(scope="session")
 def pipeline() -> FacePipeline:
     """All models loaded once: MTCNN as the detector, FaceNet int8, dlib 68 landmarks."""

@@ -6,19 +6,10 @@ import time
 from itertools import pairwise
 
 import pytest
-from gpiozero import LED, Buzzer, Device
-from gpiozero.pins.mock import MockFactory
+from gpiozero import LED, Buzzer
 
 from facegate.hardware.challenge_signals import SignalPrompter
 from facegate.liveness.challenge import Challenge
-
-
-@pytest.fixture
-def factory():
-    Device.pin_factory = MockFactory()
-    yield Device.pin_factory
-    Device.pin_factory.reset()
-    Device.pin_factory = None
 
 
 def _flashes(pin) -> int:

@@ -5,19 +5,10 @@ from __future__ import annotations
 import time
 
 import pytest
-from gpiozero import Device
 
 from facegate.hardware.door import DoorRelay
 from facegate.hardware.mock_pins import on_periods
-from facegate.hardware.pin_factory import GpioError, make_pin_factory, use_pin_factory
-
-
-@pytest.fixture
-def factory():
-    f = use_pin_factory("mock")
-    yield f
-    f.reset()
-    Device.pin_factory = None
+from facegate.hardware.pin_factory import GpioError, make_pin_factory
 
 
 def levels(factory, pin: int) -> list[bool]:

@@ -17,11 +17,11 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import cv2
 import pyotp
 import pytest
 
 from facegate.access.attendance import AttendanceLog
+from facegate.access.roster import session_toml
 from facegate.config import Settings
 from facegate.daemon import DoorListener, DoorService
 from facegate.evaluation.photo_attack import held_photo_frames
@@ -49,16 +49,11 @@ def enrolled(tmp_path_factory, pipeline: FacePipeline) -> Path:
     clip = shared("blink", "liveportrait", "d18.mp4")
     work = tmp_path_factory.mktemp("enrolled")
     settings = make_settings(work / "data", None)
-    shots = []
-    for i, frame in enumerate(video_frames(clip, every=40)):
-        path = work / f"shot{i}.jpg"
-        cv2.imwrite(str(path), frame)
-        shots.append(path)
     with open_configured_gallery(
         settings.paths, pipeline.embedder.name, pipeline.embedder.dim, create=True
     ) as gallery:
-        outcome = Enroller(pipeline, QualityGate(settings.quality)).enroll(
-            gallery, STUDENT, "D18", shots
+        outcome = Enroller(pipeline, QualityGate(settings.quality)).enroll_images(
+            gallery, STUDENT, "D18", video_frames(clip, every=40), work
         )
     assert outcome.stored >= 4
     with SecondFactorStore.open(
@@ -90,14 +85,17 @@ def make_settings(data_dir: Path, roster: Path | None, challenge: bool = False) 
 def write_roster(path: Path, students: list[str], second_factor: bool, hours: float = 0) -> Path:
     """One session in room r1 around now (shifted by ``hours``)."""
     now = datetime.now(UTC) + timedelta(hours=hours)
-    start = (now - timedelta(minutes=30)).isoformat(timespec="seconds")
-    end = (now + timedelta(minutes=30)).isoformat(timespec="seconds")
-    ids = ", ".join(f'"{s}"' for s in students)
-    path.write_text(
-        f'[[session]]\nid = "exam-1"\nroom = "r1"\nstart = {start}\nend = {end}\n'
-        f"students = [{ids}]\nsecond_factor = {str(second_factor).lower()}\n"
-    )
+    start, end = now - timedelta(minutes=30), now + timedelta(minutes=30)
+    path.write_text(session_toml("exam-1", "r1", start, end, students, second_factor))
     return path
+
+
+def prepared(enrolled: Path, tmp_path: Path, students=(STUDENT,), **hardware) -> Settings:
+    """A copy of the enrolled data, a session for ``students`` open now, hardware overrides."""
+    data = tmp_path / "data"
+    shutil.copytree(enrolled / "data", data)
+    settings = make_settings(data, write_roster(tmp_path / "r.toml", list(students), False))
+    return settings.model_copy(update={"hardware": settings.hardware.model_copy(update=hardware)})
 
 
 class Recorder(DoorListener):
@@ -248,12 +246,7 @@ class Interrupt(DoorListener):
 
 
 def test_sigterm_mid_unlock_locks_at_once(enrolled, tmp_path, pipeline):
-    data = tmp_path / "data"
-    shutil.copytree(enrolled / "data", data)
-    settings = make_settings(data, write_roster(tmp_path / "r.toml", [STUDENT], False))
-    settings = settings.model_copy(
-        update={"hardware": settings.hardware.model_copy(update={"unlock_s": 10.0})}
-    )
+    settings = prepared(enrolled, tmp_path, unlock_s=10.0)
     factory = make_pin_factory("mock")
     listener = Interrupt(lambda: os.kill(os.getpid(), signal.SIGTERM))
     previous = signal.getsignal(signal.SIGTERM)
@@ -270,12 +263,7 @@ def test_sigterm_mid_unlock_locks_at_once(enrolled, tmp_path, pipeline):
 
 
 def test_an_exception_mid_unlock_locks_the_door(enrolled, tmp_path, pipeline):
-    data = tmp_path / "data"
-    shutil.copytree(enrolled / "data", data)
-    settings = make_settings(data, write_roster(tmp_path / "r.toml", [STUDENT], False))
-    settings = settings.model_copy(
-        update={"hardware": settings.hardware.model_copy(update={"unlock_s": 10.0})}
-    )
+    settings = prepared(enrolled, tmp_path, unlock_s=10.0)
     factory = make_pin_factory("mock")
     service = DoorService(
         settings, source=d18, pipeline=pipeline, pin_factory=factory, handle_signals=False
@@ -323,12 +311,7 @@ def test_a_bad_config_is_named_and_run_exits_nonzero(tmp_path, toml, named):
 
 
 def test_door_opened_without_a_grant_is_a_forced_alarm(enrolled, tmp_path, pipeline):
-    data = tmp_path / "data"
-    shutil.copytree(enrolled / "data", data)
-    settings = make_settings(data, write_roster(tmp_path / "r.toml", ["someone-else"], False))
-    settings = settings.model_copy(
-        update={"hardware": settings.hardware.model_copy(update={"door_contact_pin": 16})}
-    )
+    settings = prepared(enrolled, tmp_path, ["someone-else"], door_contact_pin=16)
     factory = make_pin_factory("mock")
 
     class ForceAfterDenial(Recorder):
@@ -380,9 +363,7 @@ def test_an_invalid_roster_stops_the_start_and_check_config_names_it(tmp_path):
 
 
 def test_a_dead_camera_is_an_alarm_not_a_crash(enrolled, tmp_path, pipeline):
-    data = tmp_path / "data"
-    shutil.copytree(enrolled / "data", data)
-    settings = make_settings(data, write_roster(tmp_path / "r.toml", [STUDENT], False))
+    settings = prepared(enrolled, tmp_path)
     settings = settings.model_copy(
         update={
             "camera": settings.camera.model_copy(
@@ -424,10 +405,9 @@ def test_a_dead_camera_is_an_alarm_not_a_crash(enrolled, tmp_path, pipeline):
 def test_sighup_reloads_the_roster_and_a_bad_one_keeps_the_old(enrolled, tmp_path, pipeline):
     """d18 blinks at 3.1 s and 6.2 s: refused as not on the roster, the admin adds them and
     sends SIGHUP, the next attempt of the same person is granted."""
-    data = tmp_path / "data"
-    shutil.copytree(enrolled / "data", data)
-    roster = write_roster(tmp_path / "r.toml", ["someone-else"], False)
-    settings = make_settings(data, roster)
+    settings = prepared(enrolled, tmp_path, ["someone-else"])
+    roster = settings.access.roster_file
+    assert roster is not None
     factory = make_pin_factory("mock")
 
     class AdminReloads(Recorder):

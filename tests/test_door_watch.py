@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from gpiozero import Device
 
 from facegate.hardware.door_sensors import DoorSensors
 from facegate.hardware.door_watch import DoorAlarm, DoorState, DoorStatus, DoorWatch
-from facegate.hardware.pin_factory import use_pin_factory
 
 LOCKED, UNLOCKED, OPEN = DoorStatus.LOCKED, DoorStatus.UNLOCKED, DoorStatus.OPEN
 
@@ -85,14 +83,6 @@ def test_invalid_arguments() -> None:
         DoorWatch(held_open_s=0)
     with pytest.raises(ValueError):
         DoorWatch().granted(0.0, 0.0)
-
-
-@pytest.fixture
-def factory():
-    f = use_pin_factory("mock")
-    yield f
-    f.reset()
-    Device.pin_factory = None
 
 
 def test_contact_and_exit_button_callbacks(factory) -> None:

@@ -6,22 +6,13 @@ import time
 from itertools import pairwise
 
 import pytest
-from gpiozero import LED, Device
+from gpiozero import LED
 
 from facegate.hardware.indicators import Indicators
-from facegate.hardware.pin_factory import use_pin_factory
 from facegate.liveness.challenge import Challenge
 
 GREEN, RED, AMBER, BUZZER = 22, 27, 23, 24
 RGB = (5, 6, 13)
-
-
-@pytest.fixture
-def factory():
-    f = use_pin_factory("mock")
-    yield f
-    f.reset()
-    Device.pin_factory = None
 
 
 def lit(factory, pin: int) -> bool:

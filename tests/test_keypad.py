@@ -7,7 +7,7 @@ import threading
 import time
 
 import pytest
-from gpiozero import Button, Device, DigitalOutputDevice
+from gpiozero import Button, DigitalOutputDevice
 from gpiozero.pins.mock import MockPin
 
 from facegate.hardware.key_entry import EntryResult, KeyEntry
@@ -19,18 +19,9 @@ from facegate.hardware.keypad import (
     MatrixKeypad,
     key_from_evdev,
 )
-from facegate.hardware.pin_factory import use_pin_factory
 
 ROWS = (5, 6, 13, 19)
 COLS = (16, 20, 21)
-
-
-@pytest.fixture
-def factory():
-    f = use_pin_factory("mock")
-    yield f
-    f.reset()
-    Device.pin_factory = None
 
 
 class _RowPin(MockPin):

@@ -362,9 +362,7 @@ class DoorService:
             sample = FaceSample(frame.t, tracked.landmarks, tracked.box, (w, h))
             obs = Observation(frame.t, sample, tracked.track_id, tracked.faces_in_view)
             if self.flow.phase in (Phase.IDLE, Phase.LIVENESS):
-                self.best.offer(
-                    frame.t, frame.image, tracked.landmarks, tracked.box, tracked.track_id
-                )
+                self.best.offer(sample, frame.image, tracked.track_id)
         self._apply(self.flow.on_frame(obs))
 
     def _finish_stream(self) -> None:

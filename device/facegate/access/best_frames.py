@@ -12,9 +12,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from facegate.liveness.ear import eyes_aspect_ratio
+from facegate.liveness.samples import FaceSample
 from facegate.vision.detection import Box
-from facegate.vision.head_pose import head_pose
 
 
 @dataclass(order=True)
@@ -25,11 +24,11 @@ class CandidateFrame:
     box: Box = field(compare=False)
 
 
-def frame_score(landmarks: np.ndarray, box: Box, frame_size: tuple[int, int]) -> float:
+def frame_score(sample: FaceSample) -> float:
     """Larger, more frontal and more open-eyed is better; a 120 px face scores about 1."""
-    right, left = eyes_aspect_ratio(landmarks)
-    pose = head_pose(landmarks, *frame_size)
-    size = min(box.h, 240.0) / 120.0
+    right, left = sample.eyes
+    pose = sample.pose
+    size = min(sample.box.h, 240.0) / 120.0
     turned = abs(pose.yaw) / 30.0 + abs(pose.pitch) / 30.0
     return size * min(right, left) / 0.3 - turned
 
@@ -44,17 +43,15 @@ class BestFrames:
         self._heap = []
         self.track_id = track_id
 
-    def offer(
-        self, t: float, image: np.ndarray, landmarks: np.ndarray, box: Box, track_id: int
-    ) -> None:
+    def offer(self, sample: FaceSample, image: np.ndarray, track_id: int) -> None:
+        """``sample`` is the one liveness gets too: its EAR and pose are computed once."""
         if track_id != self.track_id:
             self.reset(track_id)
-        h, w = image.shape[:2]
-        score = frame_score(landmarks, box, (w, h))
+        score = frame_score(sample)
         if len(self._heap) < self.keep:
-            heapq.heappush(self._heap, CandidateFrame(score, t, image.copy(), box))
+            heapq.heappush(self._heap, CandidateFrame(score, sample.t, image.copy(), sample.box))
         elif score > self._heap[0].score:
-            heapq.heapreplace(self._heap, CandidateFrame(score, t, image.copy(), box))
+            heapq.heapreplace(self._heap, CandidateFrame(score, sample.t, image.copy(), sample.box))
 
     def best(self) -> list[CandidateFrame]:
         return sorted(self._heap, reverse=True)

@@ -226,10 +226,6 @@ class AccessFlow:
             return []
         return self._deny(t, (reason,))
 
-    @property
-    def attempt_id(self) -> str | None:
-        return self._attempt.id if self._attempt is not None else None
-
     # -- steps -------------------------------------------------------------------------------
 
     def _start(self, obs: Observation) -> list[Effect]:

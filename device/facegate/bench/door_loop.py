@@ -28,6 +28,7 @@ import numpy as np
 
 from facegate.access.best_frames import BestFrames
 from facegate.access.flow import Recognise
+from facegate.access.roster import session_toml
 from facegate.bench.liveness_cost import SIZE, to_640x480
 from facegate.config import Settings
 from facegate.daemon import DoorListener, DoorService
@@ -112,11 +113,12 @@ class _DoorFrame:
         tracked = self.tracker.update(grey, t)
         t2 = t3 = time.perf_counter()
         if tracked is not None:
-            self.best.offer(t, image, tracked.landmarks, tracked.box, tracked.track_id)
+            sample = FaceSample(t, tracked.landmarks, tracked.box, SIZE)
+            self.best.offer(sample, image, tracked.track_id)
             t3 = time.perf_counter()
             if self.check is None or self.check.verdict is not None:
                 self.check = LivenessCheck(t, self.params)
-            self.check.add(FaceSample(t, tracked.landmarks, tracked.box, SIZE))
+            self.check.add(sample)
         keys = ("grey", "track_other", "best_frames", "liveness", "per_frame")
         _laps(self.ms, [t0, t1, t2, t3, time.perf_counter()], keys)
         self.ms["track_other"][-1] -= self.det.ms + self.lm.ms
@@ -271,18 +273,13 @@ def _settings(base: Settings, data: Path, roster: Path, challenge: bool) -> Sett
 def _enrol(base: Settings, pipeline: FacePipeline, clip: Path, work: Path) -> Path:
     """Enrol the clip's person from every 40th frame; roster them in a session now, no 2FA."""
     now, roster = datetime.now(UTC), work / "roster.toml"
-    roster.write_text(
-        f'[[session]]\nid = "bench"\nroom = "bench"\nstart = {now - timedelta(hours=1):%FT%TZ}\n'
-        f'end = {now + timedelta(hours=1):%FT%TZ}\nstudents = ["{STUDENT}"]\n'
-        "second_factor = false\n"
-    )
-    s, shots = _settings(base, work / "enrolled", roster, False), []
-    for frame in _clip(clip):
-        if frame.index % 40 == 0:
-            shots.append(work / f"shot{frame.index}.jpg")
-            cv2.imwrite(str(shots[-1]), frame.image)
+    start, end = now - timedelta(hours=1), now + timedelta(hours=1)
+    roster.write_text(session_toml("bench", "bench", start, end, [STUDENT]))
+    s = _settings(base, work / "enrolled", roster, False)
+    shots = (f.image for f in _clip(clip) if f.index % 40 == 0)
     with open_configured_gallery(s.paths, pipeline.embedder.name, pipeline.embedder.dim, True) as g:
-        if Enroller(pipeline, QualityGate(s.quality)).enroll(g, STUDENT, "B", shots).stored < 1:
+        enroller = Enroller(pipeline, QualityGate(s.quality))
+        if enroller.enroll_images(g, STUDENT, "B", shots, work).stored < 1:
             raise FacegateError(f"{clip}: no frame of it could be enrolled")
     return roster
 

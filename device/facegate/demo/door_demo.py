@@ -17,11 +17,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import cv2
 import numpy as np
 import pyotp
 from gpiozero.pins.mock import MockFactory
 
+from facegate.access.roster import session_toml
 from facegate.config import Settings
 from facegate.daemon import DoorListener, DoorService
 from facegate.demo import material
@@ -125,15 +125,6 @@ def printed_face(photo: np.ndarray) -> np.ndarray:
     return photo[top : round(min(cy + half, h)), left : round(min(cx + half, w))].copy()
 
 
-def _write_roster(path: Path, now: datetime) -> None:
-    start = (now - timedelta(minutes=30)).isoformat(timespec="seconds")
-    end = (now + timedelta(hours=2)).isoformat(timespec="seconds")
-    path.write_text(
-        f'[[session]]\nid = "{SESSION}"\nroom = "{ROOM}"\nstart = {start}\nend = {end}\n'
-        f'students = ["{STUDENT}"]\nsecond_factor = true\n'
-    )
-
-
 def demo_settings(base: Settings, data_dir: Path, roster: Path) -> Settings:
     return base.model_validate(
         {
@@ -150,7 +141,9 @@ def run_door_demo(base: Settings, echo: Callable[[str], None]) -> list[SceneResu
     work = Path(tempfile.mkdtemp(prefix="facegate-door-demo-"))
     try:
         roster = work / "roster.toml"
-        _write_roster(roster, datetime.now(UTC))
+        now = datetime.now(UTC)
+        start, end = now - timedelta(minutes=30), now + timedelta(hours=2)
+        roster.write_text(session_toml(SESSION, ROOM, start, end, [STUDENT], second_factor=True))
         settings = demo_settings(base, work / "data", roster)
         echo("facegate demo: the door service on gpiozero mock pins, frames synthesised from")
         echo("public-domain portraits (scikit-image astronaut.png, matplotlib grace_hopper.jpg)\n")
@@ -159,16 +152,11 @@ def run_door_demo(base: Settings, echo: Callable[[str], None]) -> list[SceneResu
         hopper = material.load_photo(material.HOPPER)
 
         echo(f"1. Enrol {STUDENT} ({material.ASTRONAUT.name}) from her photo")
-        shots = []
-        for k, image in enumerate(material.variants(collins, 5, seed=10)):
-            path = work / f"enrol-{k}.jpg"
-            cv2.imwrite(str(path), image)
-            shots.append(path)
         with open_configured_gallery(
             settings.paths, pipeline.embedder.name, pipeline.embedder.dim, create=True
         ) as gallery:
-            outcome = Enroller(pipeline, QualityGate(settings.quality)).enroll(
-                gallery, STUDENT, material.ASTRONAUT.name, shots
+            outcome = Enroller(pipeline, QualityGate(settings.quality)).enroll_images(
+                gallery, STUDENT, material.ASTRONAUT.name, material.variants(collins, 5, 10), work
             )
         echo(f"   {outcome.stored} templates stored, encrypted; no photo kept")
         with SecondFactorStore.open(

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import cv2
 import numpy as np
 
 from facegate.errors import FacegateError, GalleryError, ImageError
@@ -114,6 +115,22 @@ class Enroller:
         except FacegateError as exc:
             outcome.error = str(exc)
         return outcome
+
+    def enroll_images(
+        self,
+        gallery: Gallery,
+        student_id: str,
+        name: str,
+        images: Iterable[np.ndarray],
+        folder: Path,
+    ) -> StudentOutcome:
+        """Enrol from images in memory (frames of a clip, demo variants): written as JPEG files
+        to ``folder`` first, so that they go through exactly what ``facegate enroll`` does."""
+        paths = []
+        for k, image in enumerate(images):
+            paths.append(folder / f"{student_id}-{k}.jpg")
+            cv2.imwrite(str(paths[-1]), image, [cv2.IMWRITE_JPEG_QUALITY, 95])
+        return self.enroll(gallery, student_id, name, paths)
 
 
 def _refused(path: Path, report: QualityReport) -> PhotoOutcome:

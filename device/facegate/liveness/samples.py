@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
 from facegate.liveness.ear import eyes_aspect_ratio
 from facegate.liveness.shape import inter_ocular, similarity_residual
 from facegate.vision.detection import Box
-from facegate.vision.head_pose import head_pose
+from facegate.vision.head_pose import HeadPose, head_pose
 
 # Jaw, brows and nose: they do not move when the eyes close.
 STABLE_POINTS = np.r_[0:36]
@@ -27,6 +28,20 @@ class FaceSample:
     landmarks: np.ndarray
     box: Box
     frame_size: tuple[int, int] | None = None
+
+    @cached_property
+    def eyes(self) -> tuple[float, float]:
+        """(right, left) EAR, computed once however many checks read it."""
+        return eyes_aspect_ratio(self.landmarks)
+
+    @cached_property
+    def pose(self) -> HeadPose:
+        if self.frame_size is None:
+            cx, cy = self.box.center
+            width, height = round(2 * cx), round(2 * cy)
+        else:
+            width, height = self.frame_size
+        return head_pose(self.landmarks, max(width, 1), max(height, 1))
 
 
 @dataclass(frozen=True)
@@ -50,13 +65,8 @@ class EyeFrame:
 
 
 def eye_frame(sample: FaceSample, previous: FaceSample | None) -> EyeFrame:
-    right, left = eyes_aspect_ratio(sample.landmarks)
-    if sample.frame_size is None:
-        cx, cy = sample.box.center
-        width, height = round(2 * cx), round(2 * cy)
-    else:
-        width, height = sample.frame_size
-    pose = head_pose(sample.landmarks, max(width, 1), max(height, 1))
+    right, left = sample.eyes
+    pose = sample.pose
     jump = 0.0
     if previous is not None:
         jump = similarity_residual(
