@@ -653,6 +653,108 @@ def eval_make_pairs(directory: Path, out: Path) -> None:
     click.echo(f"wrote {n} pairs to {out}")
 
 
+# -- MQTT and remote commands ------------------------------------------------------------------
+
+
+@cli.group()
+def mqtt() -> None:
+    """The door's MQTT side: command keys and signed remote commands (docs/mqtt.md)."""
+
+
+@mqtt.command("new-key")
+@click.argument("out", type=click.Path(path_type=Path, dir_okay=False))
+def mqtt_new_key(out: Path) -> None:
+    """Write a new command key (0600). The door and its operators hold the same file."""
+    from facegate.identity.sealing import create_key_file
+
+    if out.exists():
+        raise FacegateError(f"{out} exists: a new key would lock out every operator holding it")
+    create_key_file(out)
+    click.echo(f"wrote {out}: set mqtt.command_key_file to it on the door")
+
+
+def _broker_settings(settings: Settings, broker: str | None):  # type: ignore[no-untyped-def]
+    config = settings.mqtt
+    if broker is None:
+        return config
+    host, _, port = broker.rpartition(":")
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise click.BadParameter(f"{broker!r} is not HOST:PORT", param_hint="--broker")
+    return config.model_copy(update={"host": host, "port": int(port)})
+
+
+@mqtt.command("command")
+@click.argument("name", type=click.Choice(["unlock", "lockdown", "reload", "override"]))
+@click.argument("value", required=False)
+@click.option("--broker", help="HOST:PORT (default: the config's mqtt.host and mqtt.port).")
+@click.option(
+    "--key",
+    "key_file",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    help="The door's command key (default: mqtt.command_key_file).",
+)
+@click.option("--device", "device_id", help="The door's id (default: device.id).")
+@click.option("--seconds", type=click.FloatRange(0.5, 60.0), help="unlock: how long.")
+@click.option("--valid-s", type=click.IntRange(60, 86400), default=3600, show_default=True)
+@click.option("--timeout", type=click.FloatRange(0.5, 120.0), default=10.0, show_default=True)
+@pass_ctx
+def mqtt_command(
+    ctx: Context,
+    name: str,
+    value: str | None,
+    broker: str | None,
+    key_file: Path | None,
+    device_id: str | None,
+    seconds: float | None,
+    valid_s: int,
+    timeout: float,
+) -> None:
+    """Sign and send a command, print the door's answer.
+
+    \b
+    facegate mqtt command unlock [--seconds 5]
+    facegate mqtt command lockdown on|off
+    facegate mqtt command reload [gallery|roster|all]
+    facegate mqtt command override STUDENT_ID [--valid-s 3600]   (prints the one-time code)
+    """
+    from facegate.events.operator import send_command
+    from facegate.identity.sealing import read_key_file
+
+    s = ctx.settings
+    path = key_file or s.mqtt.command_key_file
+    if path is None:
+        raise FacegateError("no command key: pass --key or set mqtt.command_key_file")
+    args: dict = {}
+    if name == "unlock" and seconds is not None:
+        args["seconds"] = seconds
+    elif name == "lockdown":
+        if value not in ("on", "off"):
+            raise click.BadParameter("lockdown needs on or off", param_hint="VALUE")
+        args["on"] = value == "on"
+    elif name == "reload":
+        args["what"] = value or "all"
+    elif name == "override":
+        if not value:
+            raise click.BadParameter("override needs a student id", param_hint="VALUE")
+        args = {"student_id": value, "valid_s": valid_s}
+    answer = send_command(
+        _broker_settings(s, broker),
+        device_id or s.device.id,
+        read_key_file(path),
+        name,
+        args,
+        timeout,
+    )
+    code = (answer.get("result") or {}).get("code")
+    verdict = "accepted" if answer["accepted"] else f"REFUSED ({answer['reason']})"
+    click.echo(f"{answer['device_id']}: {name} {verdict}: {answer['detail']}")
+    if code:
+        expires = answer["result"]["expires"]
+        click.echo(f"one-time override code for {value}: {code} (valid until {expires})")
+    if not answer["accepted"]:
+        raise SystemExit(1)
+
+
 # -- benchmarks and demo ---------------------------------------------------------------------
 
 
@@ -786,8 +888,12 @@ def bench_frame(ctx: Context, frames: int, videos: tuple[Path, ...], as_json: bo
     type=click.Path(path_type=Path, file_okay=False),
     help="With --recognition: keep the demo gallery in this folder.",
 )
+@click.option(
+    "--broker",
+    help="HOST:PORT of an MQTT broker to publish the demo's events to (plain TCP, anonymous).",
+)
 @pass_ctx
-def demo(ctx: Context, recognition: bool, keep: Path | None) -> None:
+def demo(ctx: Context, recognition: bool, keep: Path | None, broker: str | None) -> None:
     """The door end to end on mock pins: a live student, a photo, a stranger, a reused code."""
     if recognition:
         from facegate.demo.run import run_demo
@@ -800,7 +906,8 @@ def demo(ctx: Context, recognition: bool, keep: Path | None) -> None:
     from facegate.service.logging_setup import setup_logging
 
     setup_logging("ERROR")  # the demo narrates; the service's own log lines would repeat it
-    scenes = run_door_demo(ctx.settings, click.echo)
+    mqtt_config = _broker_settings(ctx.settings, broker) if broker else None
+    scenes = run_door_demo(ctx.settings, click.echo, mqtt_config)
     wrong = [s for s in scenes if not s.ok]
     if wrong:
         raise FacegateError(

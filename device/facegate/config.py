@@ -14,6 +14,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from facegate.errors import ConfigError
+from facegate.events.mqtt_settings import MqttConfig
 from facegate.hardware.settings import HardwareConfig
 from facegate.liveness.params import LivenessParams
 from facegate.vision.sources.settings import CameraConfig
@@ -146,6 +147,7 @@ class Settings(_Section):
     hardware: HardwareConfig = Field(default_factory=HardwareConfig)
     access: AccessConfig = Field(default_factory=AccessConfig)
     service: ServiceConfig = Field(default_factory=ServiceConfig)
+    mqtt: MqttConfig = Field(default_factory=MqttConfig)
 
     def journal_path(self) -> Path:
         return self.service.journal_file or self.paths.data_dir / "events.jsonl"

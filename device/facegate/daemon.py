@@ -20,6 +20,7 @@ import queue
 import signal
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -47,7 +48,11 @@ from facegate.access.roster import Roster, load_roster
 from facegate.config import Settings
 from facegate.errors import FacegateError, KeyFileError
 from facegate.events.alarm_event import AlarmEvent
+from facegate.events.commands import Command, Rejection, seal_reply
+from facegate.events.door_mqtt import DoorMqtt
+from facegate.events.health import health_message
 from facegate.events.journal import EventSink, JournalSink
+from facegate.events.recorder import EventRecorder
 from facegate.hardware.door import DoorRelay
 from facegate.hardware.door_sensors import DoorSensors
 from facegate.hardware.door_watch import DoorAlarm, DoorEvent, DoorWatch
@@ -70,6 +75,9 @@ from facegate.vision.sources.base import Frame
 from facegate.vision.tracker import FaceTracker
 
 log = logging.getLogger("facegate.door")
+
+# Past this share of its disk bound, the outbox raises an alarm (the door still works).
+FILL_ALARM = 0.8
 
 # Reasons that say the person left or changed, not that they were refused: no red light.
 _WALKED_AWAY = ("face_lost", "face_changed")
@@ -119,6 +127,11 @@ class DoorService:
         self._now = 0.0
         self._code_attempt: str | None = None
         self.relay: DoorRelay | None = None
+        self.mqtt: DoorMqtt | None = None
+        self._started = time.monotonic()
+        self._fill_alarmed = self._full_alarmed = False
+        self._reject_times: deque[float] = deque()
+        self._rejects_suppressed = 0
         self.exit_code = 0
         self.frames = self.attempts = self.granted = 0
 
@@ -169,6 +182,9 @@ class DoorService:
         self._open_records()
         self._open_vision()
         self._open_inputs()
+        if self.mqtt is not None:
+            self.flow.lockdown = self.mqtt.store.lockdown  # a restart does not lift a lockdown
+            self.mqtt.start()
         self._start_watchdog()
 
     def _open_outputs(self) -> None:
@@ -193,6 +209,21 @@ class DoorService:
         paths.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         self.journal = JournalSink(self.s.journal_path())
         self._closers.append(self.journal.close)
+        if self.s.mqtt.enabled:
+            self.mqtt = DoorMqtt(
+                self.s.mqtt,
+                self.s.device.id,
+                self.s.device.room,
+                paths.data_dir,
+                on_command=lambda name, payload: self._inbox.put(("command", name, payload)),
+            )
+            self._closers.append(self.mqtt.close)
+        self.recorder = EventRecorder(
+            self.journal,
+            self.mqtt.outbox if self.mqtt else None,
+            self.mqtt.topics if self.mqtt else None,
+            on_added=self.mqtt.link.wake if self.mqtt else None,
+        )
         self.attendance = (
             AttendanceLog(paths.attendance_path()) if self.s.access.attendance else None
         )
@@ -319,13 +350,20 @@ class DoorService:
         )
         log.info(status)
         self._notifier.ready(status)
-        last_ping = last_status = time.monotonic()
-        frames_at_status = 0
+        last_ping = last_status = last_health = time.monotonic()
+        frames_at_status = frames_at_health = 0
         while not self._stop.is_set():
             self._heartbeat = time.monotonic()
             if self._heartbeat - last_ping >= 1.0:
                 self._notifier.watchdog()
                 last_ping = self._heartbeat
+                self._check_records()
+            if self.mqtt is not None and (
+                self._heartbeat - last_health >= self.s.mqtt.health_interval_s
+            ):
+                fps = (self.frames - frames_at_health) / (self._heartbeat - last_health)
+                self._publish_health(fps)
+                last_health, frames_at_health = self._heartbeat, self.frames
             if self._heartbeat - last_status >= 10.0:
                 fps = (self.frames - frames_at_status) / (self._heartbeat - last_status)
                 self._notifier.status(
@@ -356,6 +394,8 @@ class DoorService:
         h, w = frame.image.shape[:2]
         grey = cv2.cvtColor(frame.image, cv2.COLOR_BGR2GRAY)
         tracked = self.tracker.update(grey, frame.t)
+        if tracked is not None and self.flow.phase is Phase.IDLE and not self.recorder.healthy:
+            tracked = None  # out of service: no attempt starts while events cannot be kept
         if tracked is None:
             obs = Observation(frame.t, None, 0, 0)
         else:
@@ -397,6 +437,8 @@ class DoorService:
                 self._emit_alarm(item[1], item[2])
                 if item[1] == "camera_error":
                     self._apply(self.flow.abort(self._now, "camera_error"))
+            elif kind == "command":
+                self._on_command(item[1], item[2])
 
     def _on_key(self, key: str, t: float) -> None:
         if self.flow.phase is not Phase.SECOND_FACTOR or self._code_attempt is None:
@@ -415,6 +457,7 @@ class DoorService:
     # -- effects -----------------------------------------------------------------------------
 
     def _apply(self, effects: list[Effect]) -> None:
+        kept = True
         for effect in effects:
             if isinstance(effect, Prompt):
                 self.indicators.busy()
@@ -430,9 +473,16 @@ class DoorService:
                 self.indicators.busy()
                 self._listener.on_ask_code(effect.student_id)
             elif isinstance(effect, Unlock):
-                self._unlock(time.monotonic())
+                if kept:
+                    self._unlock(time.monotonic())
+                else:  # fail closed: no door opens on an event that is not on disk
+                    self._emit_alarm(
+                        "event_store_failed",
+                        {"unlocked": False, "error": self.recorder.last_error},
+                        effect.attempt_id,
+                    )
             elif isinstance(effect, Decided):
-                self._decided(effect.event.to_dict())
+                kept = self._decided(effect.event.to_dict())
 
     def _recognise(self, effect: Recognise) -> None:
         frames = self.best.best() if self.best.track_id == effect.track_id else []
@@ -452,8 +502,10 @@ class DoorService:
             self._door_event(event)
         self.indicators.granted(self.s.hardware.unlock_s)
 
-    def _decided(self, event: dict) -> None:
-        self._emit(event)
+    def _decided(self, event: dict) -> bool:
+        kept = self._emit(event)
+        if self.mqtt is not None:
+            self.mqtt.last_decision(event)
         self.attempts += 1
         self.granted += event["decision"] == "granted"
         self.best.reset()
@@ -479,43 +531,172 @@ class DoorService:
             self._emit_alarm(
                 "locked_out", {"student_id": event.get("student_id")}, event["attempt_id"]
             )
+        return kept
 
     def _door_event(self, event: DoorEvent) -> None:
         if not isinstance(event, DoorAlarm):
-            log.info("door %s", event.status)  # the MQTT door/state topic will carry this
+            log.info("door %s", event.status)
+            if self.mqtt is not None:
+                self.mqtt.door_state(str(event.status))
             return
         self._emit_alarm(event.kind, {"open_for_s": round(event.open_for_s, 1)})
         self.indicators.alarm()
 
-    def _emit_alarm(self, kind: str, detail: dict, attempt_id: str | None = None) -> None:
+    def _emit_alarm(self, kind: str, detail: dict, attempt_id: str | None = None) -> bool:
         event = AlarmEvent(self.s.device.id, self.s.device.room, kind, detail, attempt_id)
         log.warning("alarm %s %s", kind, detail)
-        self._emit(event.to_dict())
+        return self._emit(event.to_dict())
 
-    def _emit(self, event: dict) -> None:
-        """Journal first (fsynced); a failing extra sink must not lose the journal's copy."""
-        self.journal.emit(event)
+    def _emit(self, event: dict) -> bool:
+        """Journal and outbox first (both synced); False when the event had to wait in memory.
+
+        A failing extra sink must not lose the stored copies.
+        """
+        kept = self.recorder.record(event)
         for sink in self._extra_sinks:
             try:
                 sink.emit(event)
             except Exception:
                 log.exception("event sink %s failed; the event is in the journal", sink)
         self._listener.on_event(event)
+        return kept
+
+    # -- records, health and remote commands --------------------------------------------------
+
+    def _check_records(self) -> None:
+        """Once a second: retry events waiting in memory; say when the outbox fills."""
+        was_healthy = self.recorder.healthy
+        self.recorder.retry()
+        if was_healthy and not self.recorder.healthy:
+            self.indicators.denied()
+        if self.mqtt is None:
+            return
+        fill = self.mqtt.outbox.fill()
+        if fill >= FILL_ALARM and not self._fill_alarmed:
+            self._fill_alarmed = True
+            depth = self.mqtt.outbox.depth()
+            self._emit_alarm(
+                "outbox_full", {"fill": round(fill, 3), "depth": depth, "out_of_service": False}
+            )
+        elif not self.recorder.healthy and not self._full_alarmed:
+            self._full_alarmed = True
+            self._emit_alarm(
+                "outbox_full",
+                {"fill": round(fill, 3), "out_of_service": True, "error": self.recorder.last_error},
+            )
+        if fill < FILL_ALARM / 2:
+            self._fill_alarmed = False
+        if self.recorder.healthy:
+            self._full_alarmed = False
+
+    def _publish_health(self, fps: float) -> None:
+        assert self.mqtt is not None
+        link = self.mqtt.link
+        self.mqtt.health(
+            health_message(
+                self.s.device.id,
+                uptime_s=time.monotonic() - self._started,
+                fps=fps,
+                outbox_depth=self.mqtt.outbox.depth() + self.recorder.backlog,
+                outbox_fill=self.mqtt.outbox.fill(),
+                last_error=self.recorder.last_error or link.last_error,
+                mqtt_connected=link.connected,
+                lockdown=self.flow.lockdown,
+                attempts=self.attempts,
+                granted=self.granted,
+            )
+        )
+
+    def _on_command(self, name: str, payload: bytes) -> None:
+        """A ``cmd/<name>`` message: checked, answered on ``cmd/result``, never fatal."""
+        assert self.mqtt is not None
+        verdict = self.mqtt.check(name, payload, self._wall().timestamp())
+        if isinstance(verdict, Rejection):
+            log.warning("command %s refused: %s (%s)", name[:40], verdict.reason, verdict.detail)
+            self.mqtt.answer(verdict.name, verdict.nonce, False, verdict.reason, verdict.detail)
+            self._rejected_alarm(verdict)
+            return
+        try:
+            detail, result = self._run_command(verdict)
+        except (FacegateError, OSError) as exc:
+            self.mqtt.answer(verdict.name, verdict.nonce, False, "failed", str(exc))
+            return
+        log.warning("remote command %s: %s", verdict.name, detail)
+        self.mqtt.answer(verdict.name, verdict.nonce, True, "ok", detail, result)
+
+    def _run_command(self, cmd: Command) -> tuple[str, dict | None]:
+        audit = {"cmd": cmd.name, "nonce": cmd.nonce}
+        if cmd.name == "unlock":
+            if self.flow.lockdown:
+                raise FacegateError("lockdown is on: no one is let in")
+            seconds = float(cmd.args.get("seconds", self.s.hardware.unlock_s))
+            if not self._emit_alarm("remote_command", {**audit, "seconds": seconds}):
+                raise FacegateError("the event cannot be recorded: the door stays locked")
+            assert self.relay is not None
+            self.relay.pulse(seconds)
+            now = time.monotonic()
+            for event in self.door_watch.granted(now, seconds):
+                self._door_event(event)
+            self.indicators.granted(seconds)
+            return f"unlocked for {seconds:g} s", None
+        if cmd.name == "lockdown":
+            on = bool(cmd.args["on"])
+            assert self.mqtt is not None
+            self.mqtt.store.lockdown = on
+            self.flow.lockdown = on
+            if on and self.relay is not None:
+                self.relay.lock()
+            self._emit_alarm("remote_command", {**audit, "on": on})
+            return f"lockdown {'on' if on else 'off'}", None
+        if cmd.name == "reload":
+            what = cmd.args.get("what", "all")
+            self._emit_alarm("remote_command", {**audit, "what": what})
+            self._reload_data(what)
+            return f"reloaded {what}", None
+        student = cmd.args["student_id"]
+        expires = self._wall().timestamp() + int(cmd.args.get("valid_s", 3600))
+        code = self.second_factor.install_override(student, expires)
+        self._emit_alarm("remote_command", {**audit, "student_id": student, "expires": expires})
+        assert self.mqtt is not None and self.mqtt.key is not None
+        sealed = seal_reply(self.mqtt.key, cmd.nonce, code)
+        when = datetime.fromtimestamp(expires, UTC).isoformat(timespec="seconds")
+        return f"override code installed for {student}", {
+            "student_id": student,
+            "expires": when,
+            "sealed_code": sealed,
+        }
+
+    def _rejected_alarm(self, verdict: Rejection) -> None:
+        """An alarm per refused command, at most 10 a minute; the rest are counted in."""
+        now = time.monotonic()
+        while self._reject_times and now - self._reject_times[0] > 60.0:
+            self._reject_times.popleft()
+        if len(self._reject_times) >= 10:
+            self._rejects_suppressed += 1
+            return
+        self._reject_times.append(now)
+        detail = {"cmd": verdict.name, "reason": verdict.reason, "detail": verdict.detail}
+        if self._rejects_suppressed:
+            detail["suppressed"] = self._rejects_suppressed
+            self._rejects_suppressed = 0
+        self._emit_alarm("command_rejected", detail)
 
     # -- reload and shutdown -----------------------------------------------------------------
 
-    def _reload_data(self) -> None:
-        try:
-            self.roster = self._load_roster()
-            log.info("roster reloaded: %d sessions", len(self.roster.session))
-        except FacegateError as exc:
-            log.error("roster not reloaded, the previous one stays: %s", exc)
-            self._emit_alarm("roster_invalid", {"error": str(exc)})
-        try:
-            self.recognizer = self._load_recognizer()
-            log.info("gallery reloaded: %d students", len(self.recognizer.matcher.classes))
-        except FacegateError as exc:
-            log.error("gallery not reloaded, the previous one stays: %s", exc)
+    def _reload_data(self, what: str = "all") -> None:
+        if what in ("roster", "all"):
+            try:
+                self.roster = self._load_roster()
+                log.info("roster reloaded: %d sessions", len(self.roster.session))
+            except FacegateError as exc:
+                log.error("roster not reloaded, the previous one stays: %s", exc)
+                self._emit_alarm("roster_invalid", {"error": str(exc)})
+        if what in ("gallery", "all"):
+            try:
+                self.recognizer = self._load_recognizer()
+                log.info("gallery reloaded: %d students", len(self.recognizer.matcher.classes))
+            except FacegateError as exc:
+                log.error("gallery not reloaded, the previous one stays: %s", exc)
 
     def _shutdown(self) -> None:
         self._stop.set()

@@ -27,6 +27,7 @@ from facegate.daemon import DoorListener, DoorService
 from facegate.demo import material
 from facegate.demo.actor import PortraitActor
 from facegate.evaluation.photo_attack import held_photo_frames
+from facegate.events.mqtt_settings import MqttConfig
 from facegate.hardware.mock_pins import on_periods
 from facegate.hardware.pin_factory import make_pin_factory
 from facegate.identity.enrolment import Enroller
@@ -125,10 +126,16 @@ def printed_face(photo: np.ndarray) -> np.ndarray:
     return photo[top : round(min(cy + half, h)), left : round(min(cx + half, w))].copy()
 
 
-def demo_settings(base: Settings, data_dir: Path, roster: Path) -> Settings:
+def demo_settings(
+    base: Settings, data_dir: Path, roster: Path, mqtt: MqttConfig | None = None
+) -> Settings:
+    mqtt_section = {"enabled": False}
+    if mqtt is not None:
+        mqtt_section = {"enabled": True, "host": mqtt.host, "port": mqtt.port}
     return base.model_validate(
         {
             **base.model_dump(),
+            "mqtt": mqtt_section,
             "device": {"id": "demo-door", "room": ROOM},
             "paths": {**base.paths.model_dump(), "data_dir": data_dir, "key_file": None},
             "hardware": {**base.hardware.model_dump(), "pin_factory": "mock", "keypad": "none"},
@@ -137,16 +144,24 @@ def demo_settings(base: Settings, data_dir: Path, roster: Path) -> Settings:
     )
 
 
-def run_door_demo(base: Settings, echo: Callable[[str], None]) -> list[SceneResult]:
+def run_door_demo(
+    base: Settings, echo: Callable[[str], None], mqtt: MqttConfig | None = None
+) -> list[SceneResult]:
+    """The scenes; with ``mqtt`` every event also goes to that broker (else the journal only)."""
     work = Path(tempfile.mkdtemp(prefix="facegate-door-demo-"))
     try:
         roster = work / "roster.toml"
         now = datetime.now(UTC)
         start, end = now - timedelta(minutes=30), now + timedelta(hours=2)
         roster.write_text(session_toml(SESSION, ROOM, start, end, [STUDENT], second_factor=True))
-        settings = demo_settings(base, work / "data", roster)
+        settings = demo_settings(base, work / "data", roster, mqtt)
         echo("facegate demo: the door service on gpiozero mock pins, frames synthesised from")
-        echo("public-domain portraits (scikit-image astronaut.png, matplotlib grace_hopper.jpg)\n")
+        echo("public-domain portraits (scikit-image astronaut.png, matplotlib grace_hopper.jpg)")
+        if mqtt is not None:
+            prefix = settings.mqtt.prefix(settings.device.id)
+            echo(f"events go to the journal and to mqtt://{mqtt.host}:{mqtt.port} {prefix}/#\n")
+        else:
+            echo("events go to the local journal (--broker HOST:PORT also publishes them)\n")
         pipeline = FacePipeline.from_settings(settings)
         collins = material.load_photo(material.ASTRONAUT)
         hopper = material.load_photo(material.HOPPER)

@@ -21,6 +21,10 @@ ALARM_KINDS = frozenset(
         "spoof_attempt",
         "roster_invalid",
         "watchdog_stall",
+        "command_rejected",
+        "remote_command",
+        "outbox_full",
+        "event_store_failed",
     }
 )
 

@@ -23,6 +23,7 @@ class JournalSink:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        self._torn = False  # a write failed part-way (disk full): start the next on a new line
         # A torn last line (a crash mid-write) must not glue itself to the next event.
         size = os.fstat(self._fd).st_size
         if size:
@@ -33,11 +34,16 @@ class JournalSink:
 
     def emit(self, event: dict) -> None:
         line = json.dumps(event, separators=(",", ":"), sort_keys=True) + "\n"
-        data = line.encode("utf-8")
+        data = (b"\n" if self._torn else b"") + line.encode("utf-8")
         written = 0
-        while written < len(data):
-            written += os.write(self._fd, data[written:])
-        os.fsync(self._fd)
+        try:
+            while written < len(data):
+                written += os.write(self._fd, data[written:])
+            os.fsync(self._fd)
+        except OSError:
+            self._torn = self._torn or written > 0
+            raise
+        self._torn = False
 
     def close(self) -> None:
         if self._fd >= 0:

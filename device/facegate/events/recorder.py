@@ -1,0 +1,88 @@
+"""Where every access and alarm event goes: the journal, then the outbox, both on disk.
+
+``record`` returns only when both copies are synced. When either cannot be written (the
+outbox at its bound, the disk full) the event is kept in memory, in order, and retried by
+``retry``; until that backlog is empty the recorder is *not healthy* and the daemon starts no
+new attempt and opens the door for no one (docs/mqtt.md, "When the outbox fills").
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from facegate.events.journal import JournalSink
+from facegate.events.outbox import Outbox, OutboxError
+from facegate.events.topics import Topics
+
+log = logging.getLogger("facegate.events")
+
+
+@dataclass
+class _Pending:
+    event: dict
+    journaled: bool = False
+
+
+def event_payload(event: dict) -> bytes:
+    return json.dumps(event, separators=(",", ":"), sort_keys=True).encode("utf-8")
+
+
+class EventRecorder:
+    def __init__(
+        self,
+        journal: JournalSink,
+        outbox: Outbox | None = None,
+        topics: Topics | None = None,
+        on_added: Callable[[], None] | None = None,
+    ) -> None:
+        if (outbox is None) != (topics is None):
+            raise ValueError("an outbox needs its topics")
+        self.journal = journal
+        self.outbox = outbox
+        self.topics = topics
+        self._on_added = on_added
+        self._backlog: deque[_Pending] = deque()
+        self.last_error: str | None = None
+
+    @property
+    def healthy(self) -> bool:
+        return not self._backlog
+
+    @property
+    def backlog(self) -> int:
+        return len(self._backlog)
+
+    def record(self, event: dict) -> bool:
+        """Keep ``event``; True when it is on disk in every store, False when it waits."""
+        self._backlog.append(_Pending(event))
+        self.retry()
+        return all(p.event is not event for p in self._backlog)
+
+    def retry(self) -> None:
+        """Write what waits, oldest first; stop at the first store that still fails."""
+        while self._backlog:
+            pending = self._backlog[0]
+            try:
+                if not pending.journaled:
+                    self.journal.emit(pending.event)
+                    pending.journaled = True
+                if self.outbox is not None and self.topics is not None:
+                    self.outbox.add(
+                        self.topics.event_topic(pending.event),
+                        event_payload(pending.event),
+                        pending.event["event_id"],
+                    )
+            except (OSError, OutboxError) as exc:
+                if self.last_error is None:
+                    log.critical("event %s not stored: %s", pending.event["event_id"], exc)
+                self.last_error = str(exc)
+                return
+            self._backlog.popleft()
+            if not self._backlog:
+                self.last_error = None
+            if self._on_added is not None:
+                self._on_added()
