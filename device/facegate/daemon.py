@@ -224,6 +224,7 @@ class DoorService:
             self.mqtt.topics if self.mqtt else None,
             on_added=self.mqtt.link.wake if self.mqtt else None,
         )
+        self.recorder.recover()
         self.attendance = (
             AttendanceLog(paths.attendance_path()) if self.s.access.attendance else None
         )
@@ -656,10 +657,10 @@ class DoorService:
         student = cmd.args["student_id"]
         expires = self._wall().timestamp() + int(cmd.args.get("valid_s", 3600))
         code = self.second_factor.install_override(student, expires)
-        self._emit_alarm("remote_command", {**audit, "student_id": student, "expires": expires})
+        when = datetime.fromtimestamp(expires, UTC).isoformat(timespec="seconds")
+        self._emit_alarm("remote_command", {**audit, "student_id": student, "expires": when})
         assert self.mqtt is not None and self.mqtt.key is not None
         sealed = seal_reply(self.mqtt.key, cmd.nonce, code)
-        when = datetime.fromtimestamp(expires, UTC).isoformat(timespec="seconds")
         return f"override code installed for {student}", {
             "student_id": student,
             "expires": when,

@@ -34,11 +34,11 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from facegate.events.topics import COMMANDS
+from facegate.identity.gallery import STUDENT_ID
 
 MAX_PAYLOAD = 4096
 _NONCE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
-_STUDENT = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 _RELOADABLE = ("gallery", "roster", "all")
 
 
@@ -177,8 +177,8 @@ class CommandVerifier:
             return "what must be gallery, roster or all"
         if name == "override":
             sid = args.get("student_id")
-            if not isinstance(sid, str) or not _STUDENT.match(sid):
-                return "override needs a student_id of 1-64 [A-Za-z0-9_.-]"
+            if not isinstance(sid, str) or not STUDENT_ID.match(sid):
+                return "override needs a student id (letters, digits, _ . @ -; 1-64)"
             valid = args.get("valid_s", 3600)
             if not isinstance(valid, int) or isinstance(valid, bool) or not 60 <= valid <= 86400:
                 return "valid_s must be an integer from 60 to 86400"

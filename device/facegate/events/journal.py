@@ -80,3 +80,27 @@ def read_journal(path: Path) -> JournalContents:
             else:
                 damaged.append(number)
     return JournalContents(events, damaged)
+
+
+def read_journal_tail(path: Path, max_bytes: int = 65536) -> list[dict]:
+    """The complete events in the last ``max_bytes`` of the journal (cheap, for start-up)."""
+    try:
+        with open(path, "rb") as fh:
+            fh.seek(0, os.SEEK_END)
+            size = fh.tell()
+            fh.seek(max(0, size - max_bytes))
+            data = fh.read()
+    except FileNotFoundError:
+        return []
+    lines = data.split(b"\n")
+    if size > max_bytes:
+        lines = lines[1:]  # the first may start mid-line
+    events = []
+    for line in lines:
+        try:
+            event = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(event, dict):
+            events.append(event)
+    return events

@@ -29,7 +29,8 @@ CREATE TABLE IF NOT EXISTS outbox (
     topic TEXT NOT NULL,
     payload BLOB NOT NULL,
     event_id TEXT NOT NULL
-)
+);
+CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
 
@@ -66,7 +67,7 @@ class Outbox:
             self._conn.execute("PRAGMA synchronous = FULL")
             # The WAL is truncated back after checkpoints, so it does not outgrow the bound.
             self._conn.execute(f"PRAGMA journal_size_limit = {4 * 1024 * 1024}")
-            self._conn.execute(_SCHEMA)
+            self._conn.executescript(_SCHEMA)
             self._conn.execute(f"PRAGMA max_page_count = {self.max_pages}")
         except sqlite3.DatabaseError as exc:
             raise OutboxError(f"outbox {self.path} cannot be opened: {exc}") from None
@@ -75,15 +76,40 @@ class Outbox:
         """Commit one event; returns its sequence number. Raises OutboxFull when it cannot."""
         with self._lock:
             try:
-                cur = self._conn.execute(
-                    "INSERT INTO outbox (topic, payload, event_id) VALUES (?, ?, ?)",
-                    (topic, payload, event_id),
-                )
+                self._conn.execute("BEGIN IMMEDIATE")
+                try:
+                    cur = self._conn.execute(
+                        "INSERT INTO outbox (topic, payload, event_id) VALUES (?, ?, ?)",
+                        (topic, payload, event_id),
+                    )
+                    self._conn.execute(
+                        "INSERT OR REPLACE INTO meta VALUES ('last_event_id', ?)", (event_id,)
+                    )
+                except BaseException:
+                    self._conn.execute("ROLLBACK")
+                    raise
+                self._conn.execute("COMMIT")
             except sqlite3.OperationalError as exc:
                 if "full" in str(exc):
                     raise OutboxFull(f"outbox {self.path} is full: {exc}") from None
                 raise OutboxError(f"outbox {self.path}: {exc}") from None
             return int(cur.lastrowid or 0)
+
+    def mark(self, event_id: str) -> None:
+        """Set the last event id without adding an event (a new outbox on an old journal)."""
+        with self._lock:
+            self._conn.execute(
+                "INSERT OR REPLACE INTO meta VALUES ('last_event_id', ?)", (event_id,)
+            )
+
+    @property
+    def last_event_id(self) -> str | None:
+        """The id of the last event ever added (kept after it is acknowledged)."""
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT value FROM meta WHERE name = 'last_event_id'"
+            ).fetchone()
+        return row[0] if row else None
 
     def pending(self, after_seq: int = 0, limit: int = 100) -> list[OutboxItem]:
         """The oldest unacknowledged events after ``after_seq``, in order."""

@@ -14,7 +14,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from facegate.events.journal import JournalSink
+from facegate.events.journal import JournalSink, read_journal, read_journal_tail
 from facegate.events.outbox import Outbox, OutboxError
 from facegate.events.topics import Topics
 
@@ -55,6 +55,36 @@ class EventRecorder:
     @property
     def backlog(self) -> int:
         return len(self._backlog)
+
+    def recover(self) -> int:
+        """At start: queue again the journal's events that never reached the outbox.
+
+        Events are journaled first, so a crash (or a restart while the outbox was full) can
+        leave journaled events the outbox never had. They are the ones after the outbox's last
+        event id; they go out in order, as the next ones. Returns how many.
+        """
+        if self.outbox is None:
+            return 0
+        marker = self.outbox.last_event_id
+        tail = read_journal_tail(self.journal.path)
+        if not tail or tail[-1].get("event_id") == marker:
+            return 0
+        if marker is None:  # a new outbox (MQTT just turned on): the journal's past stays local
+            self.outbox.mark(tail[-1]["event_id"])
+            return 0
+        events = read_journal(self.journal.path).events
+        ids = [e.get("event_id") for e in events]
+        start = ids.index(marker) + 1 if marker in ids else 0
+        if marker is not None and marker not in ids:
+            log.warning("outbox's last event %s is not in the journal: nothing re-sent", marker)
+            return 0
+        missing = [e for e in events[start:] if e.get("type") in ("access", "alarm")]
+        for event in missing:
+            self._backlog.append(_Pending(event, journaled=True))
+        self.retry()
+        if missing:
+            log.warning("%d journaled event(s) had not reached the outbox: queued", len(missing))
+        return len(missing)
 
     def record(self, event: dict) -> bool:
         """Keep ``event``; True when it is on disk in every store, False when it waits."""
