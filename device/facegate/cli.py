@@ -877,6 +877,48 @@ def bench_frame(ctx: Context, frames: int, videos: tuple[Path, ...], as_json: bo
     click.echo(json.dumps(result, indent=2) if as_json else format_frame_cost(result))
 
 
+@bench.command("mqtt")
+@click.option(
+    "--broker",
+    help="HOST:PORT of a broker (plain TCP, anonymous). Default: a temporary mosquitto.",
+)
+@click.option("--events", type=click.IntRange(1, 1_000_000), default=5000, show_default=True)
+@click.option("--latency-events", type=click.IntRange(1, 100_000), default=500, show_default=True)
+@click.option(
+    "--rate",
+    type=click.FloatRange(1.0, 1000.0),
+    default=20.0,
+    show_default=True,
+    help="Events per second on each path while latency is measured.",
+)
+@click.option(
+    "--dir",
+    "directory",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Put the outbox and journal under this folder (default: the system's temp folder).",
+)
+@click.option("--json", "as_json", is_flag=True)
+def bench_mqtt(
+    broker: str | None,
+    events: int,
+    latency_events: int,
+    rate: float,
+    directory: Path | None,
+    as_json: bool,
+) -> None:
+    """Outbox to broker events/s, and record() to subscriber latency beside plain paho QoS 1."""
+    from facegate.bench.mqtt_throughput import format_mqtt, measure_mqtt
+
+    address = None
+    if broker is not None:
+        host, _, port = broker.rpartition(":")
+        if not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise click.BadParameter(f"{broker!r} is not HOST:PORT", param_hint="--broker")
+        address = (host, int(port))
+    result = measure_mqtt(address, events, latency_events, rate, directory)
+    click.echo(json.dumps(result, indent=2) if as_json else format_mqtt(result))
+
+
 @cli.command()
 @click.option(
     "--recognition",

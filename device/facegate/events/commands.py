@@ -110,7 +110,7 @@ class CommandVerifier:
             return Rejection("malformed", f"payload over {MAX_PAYLOAD} bytes", name)
         try:
             outer = json.loads(payload.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError):
+        except (UnicodeDecodeError, ValueError, RecursionError):  # "[[[[..." nests too deep
             return Rejection("malformed", "payload is not UTF-8 JSON", name)
         if not isinstance(outer, dict) or not isinstance(outer.get("body"), str):
             return Rejection("malformed", "payload needs a string 'body'", name)
@@ -121,7 +121,7 @@ class CommandVerifier:
             return Rejection("unsigned", "this door has no command key: commands are off", name)
         if not isinstance(sig, str) or not _HEX64.match(sig):
             return Rejection("bad_signature", "'sig' is not 64 lowercase hex digits", name)
-        body_bytes = outer["body"].encode("utf-8")
+        body_bytes = outer["body"].encode("utf-8", "surrogatepass")  # "\ud800" must not raise
         expected = hmac.new(self._key, body_bytes, hashlib.sha256).hexdigest()
         if not hmac.compare_digest(expected, sig):
             return Rejection("bad_signature", "signature does not match", name)
@@ -130,7 +130,7 @@ class CommandVerifier:
     def _check_body(self, name: str, text: str, now: float) -> Command | Rejection:
         try:
             body = json.loads(text)
-        except ValueError:
+        except (ValueError, RecursionError):
             return Rejection("malformed", "body is not JSON", name)
         if not isinstance(body, dict):
             return Rejection("malformed", "body is not an object", name)
@@ -142,7 +142,7 @@ class CommandVerifier:
         if body.get("device_id") != self._device:
             return Rejection("wrong_device", "signed for another door", name, nonce)
         ts = body.get("ts")
-        if not isinstance(ts, int) or isinstance(ts, bool):
+        if not isinstance(ts, int) or isinstance(ts, bool) or abs(ts) > 2**53:
             return Rejection("malformed", "ts must be an integer (Unix seconds)", name, nonce)
         if abs(now - ts) > self._window:
             return Rejection("stale", f"ts is {now - ts:+.0f} s from the door's clock", name, nonce)
@@ -168,8 +168,8 @@ class CommandVerifier:
             return f"unknown argument(s) {sorted(extra)[:3]}"
         if name == "unlock" and "seconds" in args:
             s = args["seconds"]
-            ok = isinstance(s, int | float) and not isinstance(s, bool) and math.isfinite(s)
-            if not ok or not 0.5 <= s <= self._max_unlock:
+            ok = isinstance(s, int | float) and not isinstance(s, bool) and abs(s) < 1e6
+            if not ok or not math.isfinite(s) or not 0.5 <= s <= self._max_unlock:
                 return f"seconds must be a number from 0.5 to {self._max_unlock:g}"
         if name == "lockdown" and not isinstance(args.get("on"), bool):
             return "lockdown needs on: true or false"

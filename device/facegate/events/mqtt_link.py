@@ -33,6 +33,9 @@ log = logging.getLogger("facegate.mqtt")
 # CONNACK codes a broker gives a protocol version it does not speak (3.1.1: 1; 5: 0x84).
 _UNSUPPORTED_VERSION = {1, 0x84}
 
+# After a reconnect, new rows wait at most this long for the resent ones' acknowledgements.
+HOLD_AFTER_RECONNECT_S = 10.0
+
 
 def wants_fallback(setting: str, protocol: int, connack: int) -> bool:
     """Should an ``auto`` client retry with MQTT 3.1.1 after this refused CONNACK?"""
@@ -90,6 +93,7 @@ class MqttLink:
         self._stop = threading.Event()
         self._fallback = threading.Event()
         self._backoff_until = 0.0
+        self._hold_until = 0.0
         self.last_error: str | None = None
         self.published = self.acked = 0
         self._client = self._make_client()
@@ -182,6 +186,9 @@ class MqttLink:
                 self._wake.set()
             return
         log.info("MQTT connected to %s:%d", self.c.host, self.c.port)
+        with self._lock:
+            if self._hold_until:
+                self._hold_until = time.monotonic() + HOLD_AFTER_RECONNECT_S
         client.publish(self.topics.status, "online", qos=1, retain=True)
         client.subscribe(self.topics.commands, qos=1)
         self._connected.set()
@@ -193,6 +200,10 @@ class MqttLink:
         self._wake.set()
 
     def _paho_disconnect(self, client, userdata, flags, reason_code, properties) -> None:
+        with self._lock:
+            # paho resends what was in flight only after on_connect returns; newer rows wait
+            # for those acknowledgements so that subscribers see events in order.
+            self._hold_until = time.monotonic() + 3600.0 if self._inflight else 0.0
         if self._connected.is_set() and not self._stop.is_set():
             log.warning("MQTT connection lost (%s); events wait in the outbox", reason_code)
             self.last_error = f"connection lost: {reason_code}"
@@ -242,6 +253,10 @@ class MqttLink:
 
     def _send_pending(self) -> None:
         with self._lock:
+            if self._hold_until:
+                if self._inflight and time.monotonic() < self._hold_until:
+                    return
+                self._hold_until = 0.0
             room = self._window - len(self._inflight)
             after = self._last_sent
         if room <= 0:

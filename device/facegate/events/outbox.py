@@ -86,7 +86,7 @@ class Outbox:
                         "INSERT OR REPLACE INTO meta VALUES ('last_event_id', ?)", (event_id,)
                     )
                 except BaseException:
-                    self._conn.execute("ROLLBACK")
+                    self._conn.rollback()  # SQLITE_FULL may have rolled back already
                     raise
                 self._conn.execute("COMMIT")
             except sqlite3.OperationalError as exc:
@@ -133,7 +133,7 @@ class Outbox:
             try:
                 self._conn.executemany("DELETE FROM outbox WHERE seq = ?", [(s,) for s in seqs])
             except BaseException:
-                self._conn.execute("ROLLBACK")
+                self._conn.rollback()
                 raise
             self._conn.execute("COMMIT")
 

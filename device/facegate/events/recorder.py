@@ -67,15 +67,20 @@ class EventRecorder:
             return 0
         marker = self.outbox.last_event_id
         tail = read_journal_tail(self.journal.path)
-        if not tail or tail[-1].get("event_id") == marker:
+        if marker is None:
+            # A new outbox: the journal's past stays local (MQTT was just turned on). "" marks
+            # an empty journal, so that a crash before the very first commit is caught too.
+            self.outbox.mark(tail[-1]["event_id"] if tail else "")
             return 0
-        if marker is None:  # a new outbox (MQTT just turned on): the journal's past stays local
-            self.outbox.mark(tail[-1]["event_id"])
+        if not tail or tail[-1].get("event_id") == marker:
             return 0
         events = read_journal(self.journal.path).events
         ids = [e.get("event_id") for e in events]
-        start = ids.index(marker) + 1 if marker in ids else 0
-        if marker is not None and marker not in ids:
+        if marker == "":
+            start = 0
+        elif marker in ids:
+            start = ids.index(marker) + 1
+        else:
             log.warning("outbox's last event %s is not in the journal: nothing re-sent", marker)
             return 0
         missing = [e for e in events[start:] if e.get("type") in ("access", "alarm")]
@@ -93,26 +98,30 @@ class EventRecorder:
         return all(p.event is not event for p in self._backlog)
 
     def retry(self) -> None:
-        """Write what waits, oldest first; stop at the first store that still fails."""
-        while self._backlog:
-            pending = self._backlog[0]
-            try:
+        """Write what waits: every event to the journal first, then to the outbox, in order.
+
+        The journal goes first for all of them, so an event behind one the outbox refuses is
+        still on disk (and re-queued by ``recover`` after a crash).
+        """
+        try:
+            for pending in self._backlog:
                 if not pending.journaled:
                     self.journal.emit(pending.event)
                     pending.journaled = True
+            while self._backlog:
+                pending = self._backlog[0]
                 if self.outbox is not None and self.topics is not None:
                     self.outbox.add(
                         self.topics.event_topic(pending.event),
                         event_payload(pending.event),
                         pending.event["event_id"],
                     )
-            except (OSError, OutboxError) as exc:
-                if self.last_error is None:
-                    log.critical("event %s not stored: %s", pending.event["event_id"], exc)
-                self.last_error = str(exc)
-                return
-            self._backlog.popleft()
-            if not self._backlog:
-                self.last_error = None
-            if self._on_added is not None:
-                self._on_added()
+                self._backlog.popleft()
+                if self._on_added is not None:
+                    self._on_added()
+        except (OSError, OutboxError) as exc:
+            if self.last_error is None:
+                log.critical("event %s not stored: %s", pending.event["event_id"], exc)
+            self.last_error = str(exc)
+            return
+        self.last_error = None
