@@ -535,3 +535,28 @@ def test_discovery_messages(device_id: str, prefix: str) -> None:
     assert len(unique_ids) == len(messages)
     lock = json.loads(dict(messages)[f"{prefix}/binary_sensor/{node}/lock/config"])
     assert lock["device_class"] == "lock" and lock["state_topic"] == topics.door_state
+
+
+def test_a_refusal_before_the_signature_carries_the_nonce_for_the_operator() -> None:
+    """An operator with the wrong key, or a door without one, still gets an answer it can match."""
+    wrong_key = verifier().check("unlock", sign("unlock", key=OTHER_KEY), NOW)
+    assert isinstance(wrong_key, Rejection) and wrong_key.nonce == NONCE
+    no_key = verifier(key=None).check("unlock", sign("unlock"), NOW)
+    assert isinstance(no_key, Rejection) and (no_key.reason, no_key.nonce) == ("unsigned", NONCE)
+    garbage = verifier().check("unlock", b'{"body": "[[[", "sig": "00"}', NOW)
+    assert isinstance(garbage, Rejection) and garbage.nonce is None
+
+
+@pytest.mark.parametrize(
+    ("name", "payload", "expected"),
+    [
+        ("reload", sign("reload", nonce=NONCE + "\n"), "malformed"),
+        ("override", sign("override", {"student_id": "stu-42\n"}), "bad_args"),
+    ],
+    ids=["nonce", "student_id"],
+)
+def test_a_trailing_newline_is_not_part_of_a_valid_id(
+    name: str, payload: bytes, expected: str
+) -> None:
+    """``$`` matches before a final newline; the checks use fullmatch."""
+    assert reason(verifier().check(name, payload, NOW)) == expected

@@ -134,9 +134,7 @@ def recorder_last(tmp_path: Path) -> str:
     return read_journal(tmp_path / "events.jsonl").events[-1]["event_id"]
 
 
-def test_an_unreachable_broker_keeps_events_and_delivers_them_later(
-    broker, tmp_path: Path
-) -> None:
+def test_an_unreachable_broker_keeps_events_and_delivers_them_later(broker, tmp_path: Path) -> None:
     config = MqttConfig(
         enabled=True, host=broker.host, port=broker.port, reconnect_min_s=1, reconnect_max_s=1
     )

@@ -572,6 +572,11 @@ class DoorService:
             self.indicators.denied()
         if self.mqtt is None:
             return
+        self._expire_rejects()
+        if self._rejects_suppressed and not self._reject_times:
+            # A flood ended: the refusals not yet reported get their own summary alarm.
+            self._emit_alarm("command_rejected", {"suppressed": self._rejects_suppressed})
+            self._rejects_suppressed = 0
         fill = self.mqtt.outbox.fill()
         if fill >= FILL_ALARM and not self._fill_alarmed:
             self._fill_alarmed = True
@@ -667,15 +672,18 @@ class DoorService:
             "sealed_code": sealed,
         }
 
-    def _rejected_alarm(self, verdict: Rejection) -> None:
-        """An alarm per refused command, at most 10 a minute; the rest are counted in."""
+    def _expire_rejects(self) -> None:
         now = time.monotonic()
         while self._reject_times and now - self._reject_times[0] > 60.0:
             self._reject_times.popleft()
+
+    def _rejected_alarm(self, verdict: Rejection) -> None:
+        """An alarm per refused command, at most 10 a minute; the rest are counted in."""
+        self._expire_rejects()
         if len(self._reject_times) >= 10:
             self._rejects_suppressed += 1
             return
-        self._reject_times.append(now)
+        self._reject_times.append(time.monotonic())
         detail = {"cmd": verdict.name, "reason": verdict.reason, "detail": verdict.detail}
         if self._rejects_suppressed:
             detail["suppressed"] = self._rejects_suppressed

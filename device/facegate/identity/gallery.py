@@ -64,7 +64,7 @@ class Calibration:
 
 
 def validate_student_id(student_id: str) -> str:
-    if not STUDENT_ID.match(student_id or ""):
+    if not STUDENT_ID.fullmatch(student_id or ""):
         raise GalleryError(
             f"invalid student id {student_id!r}: use 1-64 letters, digits, '_', '.', '@' or '-', "
             "starting with a letter or digit"
