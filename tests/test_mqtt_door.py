@@ -760,3 +760,39 @@ def test_a_door_without_a_command_key_refuses_every_command(
     rejected = door.listener.alarms("command_rejected")
     assert [a["detail"]["reason"] for a in rejected] == ["unsigned"] * 4
     assert validate_messages(admin) >= 4
+
+
+def test_the_operator_cli_signs_commands_and_prints_the_answers(
+    tmp_path, secure_broker, pipeline, factory, clients, doors
+):
+    """`facegate mqtt command ...` with an operator's own config (admin user, TLS, the key)."""
+    from click.testing import CliRunner
+
+    from facegate.cli import cli
+
+    setup = door_setup(tmp_path, secure_broker, pipeline)
+    m, a = setup.settings.mqtt, setup.admin
+    assert a.tls is not None
+    operator = tmp_path / "operator.toml"
+    operator.write_text(
+        f'[device]\nid = "{DEVICE}"\n\n[mqtt]\nhost = "{a.host}"\nport = {a.port}\n'
+        f'username = "admin"\npassword_file = "{a.password_file}"\n'
+        f'command_key_file = "{m.command_key_file}"\n\n[mqtt.tls]\nca_file = "{a.tls.ca_file}"\n'
+    )
+    door = doors(setup.settings, factory, pipeline).start()
+
+    def run(*args: str):
+        return CliRunner().invoke(cli, ["--config", str(operator), "mqtt", "command", *args])
+
+    on = run("lockdown", "on")
+    assert on.exit_code == 0 and "lockdown accepted: lockdown on" in on.output, on.output
+    refused = run("unlock", "--seconds", "2")
+    assert refused.exit_code == 1 and "REFUSED (failed)" in refused.output
+    assert run("lockdown", "off").exit_code == 0
+    override = run("override", "stu-7", "--valid-s", "600")
+    assert override.exit_code == 0, override.output
+    assert re.search(r"one-time override code for stu-7: \d{6} \(valid until ", override.output)
+    bad = run("lockdown", "maybe")
+    assert bad.exit_code == 2 and "lockdown needs on or off" in bad.output
+    assert door.stop() == 0
+    assert on_periods(factory, setup.settings.hardware.relay_pin) == []
