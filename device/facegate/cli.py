@@ -14,6 +14,7 @@ from tqdm import tqdm
 from facegate import __version__
 from facegate.config import Settings, load_settings
 from facegate.errors import FacegateError
+from facegate.events.mqtt_settings import MqttConfig
 
 PASSPHRASE_ENV = "FACEGATE_EXPORT_PASSPHRASE"
 
@@ -673,7 +674,7 @@ def mqtt_new_key(out: Path) -> None:
     click.echo(f"wrote {out}: set mqtt.command_key_file to it on the door")
 
 
-def _broker_settings(settings: Settings, broker: str | None):  # type: ignore[no-untyped-def]
+def _broker_settings(settings: Settings, broker: str | None) -> MqttConfig:
     config = settings.mqtt
     if broker is None:
         return config

@@ -85,7 +85,7 @@ class MqttLink:
         self._protocol = mqtt.MQTTv311 if config.protocol == "3.1.1" else mqtt.MQTTv5
         self._lock = threading.Lock()
         self._inflight: dict[int, int] = {}  # paho mid -> outbox seq
-        self._early: dict[int, bool] = {}  # mid -> failed, for PUBACKs that came first
+        self._early: dict[int, tuple[bool, str]] = {}  # mid -> (failed, why): PUBACKs first
         self._acked: list[int] = []
         self._last_sent = 0
         self._connected = threading.Event()
@@ -215,16 +215,20 @@ class MqttLink:
             if seq is None:
                 # The PUBACK beat _send_pending to recording the mid (paho calls this under
                 # its own lock, so that thread cannot hold ours across publish()).
-                self._early[mid] = reason_code.is_failure
+                self._early[mid] = (reason_code.is_failure, str(reason_code))
                 return
-            if reason_code.is_failure:
-                # Kept in the outbox; resent from here after a pause, in order.
-                self.last_error = f"broker refused event {seq}: {reason_code}"
-                self._last_sent = min(self._last_sent, seq - 1)
-                self._backoff_until = time.monotonic() + 5.0
-                return
-            self._acked.append(seq)
+            self._settle(seq, reason_code.is_failure, str(reason_code))
         self._wake.set()
+
+    def _settle(self, seq: int, failed: bool, why: str) -> None:
+        """The broker's PUBACK for outbox row ``seq`` (the caller holds the lock)."""
+        if failed:
+            # Kept in the outbox; resent from here after a pause, in order.
+            self.last_error = f"broker refused event {seq}: {why}"
+            self._last_sent = min(self._last_sent, seq - 1)
+            self._backoff_until = time.monotonic() + 5.0
+        else:
+            self._acked.append(seq)
 
     def _paho_message(self, client, userdata, message) -> None:
         name = self.topics.command_name(message.topic)
@@ -271,15 +275,13 @@ class MqttLink:
             with self._lock:
                 self._last_sent = item.seq
                 self.published += 1
-                failed = self._early.pop(info.mid, None)
-                if failed is None:
+                early = self._early.pop(info.mid, None)
+                if early is None:
                     self._inflight[info.mid] = item.seq
-                elif failed:
-                    self._last_sent = item.seq - 1
-                    self._backoff_until = time.monotonic() + 5.0
+                    continue
+                self._settle(item.seq, *early)
+                if early[0]:
                     return
-                else:
-                    self._acked.append(item.seq)
 
     def _flush_acks(self) -> None:
         with self._lock:
