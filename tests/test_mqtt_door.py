@@ -30,6 +30,7 @@ import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
+from facegate.common.key_files import create_key_file, read_key_file
 from facegate.config import Settings
 from facegate.daemon import DoorListener, DoorService
 from facegate.events.commands import sign_command
@@ -37,7 +38,6 @@ from facegate.events.mqtt_settings import MqttConfig, TlsConfig
 from facegate.events.operator import send_command
 from facegate.hardware.mock_pins import on_periods
 from facegate.identity.gallery import open_configured_gallery
-from facegate.identity.sealing import create_key_file, read_key_file
 from facegate.identity.second_factor import SecondFactorStore
 from facegate.vision.pipeline import FacePipeline
 from facegate.vision.sources.base import Frame
