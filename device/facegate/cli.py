@@ -13,8 +13,8 @@ from tqdm import tqdm
 
 from facegate import __version__
 from facegate.config import Settings, load_settings
+from facegate.config.mqtt import MqttConfig
 from facegate.errors import FacegateError
-from facegate.events.mqtt_settings import MqttConfig
 
 PASSPHRASE_ENV = "FACEGATE_EXPORT_PASSPHRASE"
 

@@ -6,7 +6,7 @@ body names the command and the door, a timestamp within ``window_s`` of the door
 a nonce the door has never accepted. The signature is checked first, so unsigned noise never
 touches the nonce store.
 
-Payload (docs/schemas/command.schema.json)::
+Payload (device/facegate/schemas/command.schema.json)::
 
     {"body": "{\"cmd\":\"unlock\",\"device_id\":\"door-1\",\"ts\":1763780000,
                \"nonce\":\"3f9a...\",\"args\":{}}",
