@@ -20,12 +20,12 @@ from pathlib import Path
 import pyotp
 from gpiozero.pins.mock import MockFactory
 
-from facegate.access.roster import session_toml
 from facegate.config import Settings
 from facegate.config.mqtt import MqttConfig
-from facegate.daemon import DoorListener, DoorService
 from facegate.demo import material
 from facegate.demo.actor import PortraitActor
+from facegate.demo.roster_file import session_toml
+from facegate.door import DoorListener, DoorService
 from facegate.evaluation.photo_attack import held_photo_frames, printed_face
 from facegate.hardware.mock_pins import on_periods
 from facegate.hardware.pin_factory import make_pin_factory

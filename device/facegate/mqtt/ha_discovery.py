@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 
-from facegate.events.topics import Topics
+from facegate.mqtt.topics import Topics
 
 
 def discovery_messages(
