@@ -53,7 +53,17 @@ ALLOWED: dict[str, set[str]] = {
         "config",
         "evaluation",
     },
-    "evaluation": {"demo", "access", "identity", "liveness", "vision", "events", "config"},
+    "evaluation": {
+        "demo",
+        "door",
+        "hardware",
+        "access",
+        "identity",
+        "liveness",
+        "vision",
+        "events",
+        "config",
+    },
     "bench": {
         "door",
         "demo",
@@ -88,8 +98,8 @@ def imports_of(path: Path) -> set[str]:
             names = [a.name for a in node.names]
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             names = [node.module]
-            if node.module == "facegate":
-                names = [f"facegate.{a.name}" for a in node.names]
+            if node.module == "facegate":  # the package's own attributes (__version__)
+                names = [f"facegate.{a.name}" for a in node.names if not a.name.startswith("__")]
         for name in names:
             parts = name.split(".")
             if parts[0] == "facegate" and len(parts) > 1:
