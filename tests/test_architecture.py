@@ -172,3 +172,22 @@ def test_config_and_command_checking_import_without_numpy_or_opencv() -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "ok"
+
+
+def test_the_door_doc_lists_exactly_the_alarm_kinds_the_code_has() -> None:
+    """docs/door.md's list of alarm kinds drifts no more (it once listed 8 of 12)."""
+    import re
+
+    from facegate.events.alarm_event import ALARM_KINDS
+
+    text = (PACKAGE.parents[1] / "docs" / "door.md").read_text()
+    start = text.index("Alarm kinds (")
+    listed = set(re.findall(r"`([a-z_]+)`", text[start : text.index("\n\n", start)]))
+    assert listed == set(ALARM_KINDS)
+
+
+def test_package_docstrings_say_what_is_there() -> None:
+    """The docstrings that once said "(next) the access flow" and "MQTT next"."""
+    for name in ("access", "events", "mqtt", "door", "config", "common"):
+        doc = (PACKAGE / name / "__init__.py").read_text()
+        assert "next" not in doc.lower(), name

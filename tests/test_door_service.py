@@ -340,6 +340,8 @@ def test_door_opened_without_a_grant_is_a_forced_alarm(enrolled, tmp_path, pipel
                 contact.drive_low()  # reed contact closed: the door is shut
                 time.sleep(0.1)  # longer than the contact's debounce
                 contact.drive_high()  # and opened with no grant and no exit request
+                time.sleep(0.1)
+                contact.drive_low()  # and shut again (held open would be another alarm)
 
     recorder = ForceAfterDenial()
     service = DoorService(
