@@ -92,11 +92,11 @@ class MtcnnStages:
 
     def detect(self, rgb: NDArray[np.uint8]) -> MtcnnFaces:
         """All faces of at least ``min_face_px`` in an ``(H, W, 3)`` RGB image."""
-        boxes = self.propose(rgb)
-        boxes = self.refine(rgb, boxes)
-        return self.output(rgb, boxes)
+        boxes = self.pnet_stage(rgb)
+        boxes = self.rnet_stage(rgb, boxes)
+        return self.onet_stage(rgb, boxes)
 
-    def propose(self, rgb: NDArray[np.uint8]) -> Boxes:
+    def pnet_stage(self, rgb: NDArray[np.uint8]) -> Boxes:
         """Stage 1 (P-Net): candidate squares, truncated to whole pixels."""
         height, width = rgb.shape[:2]
         found = []
@@ -111,7 +111,7 @@ class MtcnnStages:
         corners = np.fix(squared(regressed(boxes.corners, boxes.offsets, inclusive=False)))
         return Boxes(corners, boxes.scores, np.zeros_like(corners))
 
-    def refine(self, rgb: NDArray[np.uint8], boxes: Boxes) -> Boxes:
+    def rnet_stage(self, rgb: NDArray[np.uint8], boxes: Boxes) -> Boxes:
         """Stage 2 (R-Net): keep and move the candidates R-Net confirms."""
         boxes = boxes.take(Windows.of(boxes.corners).usable())
         if not len(boxes):
@@ -129,7 +129,7 @@ class MtcnnStages:
         corners = squared(regressed(boxes.corners, boxes.offsets, inclusive=True))
         return Boxes(corners, boxes.scores, np.zeros_like(corners))
 
-    def output(self, rgb: NDArray[np.uint8], boxes: Boxes) -> MtcnnFaces:
+    def onet_stage(self, rgb: NDArray[np.uint8], boxes: Boxes) -> MtcnnFaces:
         """Stage 3 (O-Net): the final boxes, their scores and five landmarks."""
         corners = np.fix(boxes.corners)
         corners = corners[Windows.of(corners).usable()]
