@@ -19,11 +19,11 @@ from pathlib import Path
 import pyotp
 import pytest
 
-from facegate.access.roster import session_toml
 from facegate.config import Settings
-from facegate.daemon import DoorListener, DoorService
 from facegate.demo import material
 from facegate.demo.actor import PortraitActor
+from facegate.demo.roster_file import session_toml
+from facegate.door import DoorListener, DoorService
 from facegate.evaluation.face_switch import FaceSwitchAttack
 from facegate.events.journal import read_journal
 from facegate.hardware.mock_pins import on_periods
@@ -293,7 +293,8 @@ def _exit_scene(settings: Settings, lockdown: bool):
     def press() -> None:
         import time
 
-        time.sleep(1.0)
+        while service.frames == 0:  # the door is up: its inputs exist
+            time.sleep(0.05)
         if lockdown:
             service.set_lockdown(True)
         contact = factory.pin(CONTACT)
@@ -446,9 +447,14 @@ def test_an_attendance_store_that_fails_is_an_alarm_and_the_door_keeps_working(
     path = settings.paths.attendance_path()
     AttendanceLog(path).close()
     holder = sqlite3.connect(path, isolation_level=None, timeout=0.1)
-    holder.execute("BEGIN EXCLUSIVE")
+
+    class LockWhilePrompted(Actor):
+        def on_prompt(self, blinks: int) -> None:
+            holder.execute("BEGIN EXCLUSIVE")  # the door is up; its store is now locked
+            super().on_prompt(blinks)
+
     try:
-        actor = Actor(PortraitActor(demo_photos["astronaut"], seed=10))
+        actor = LockWhilePrompted(PortraitActor(demo_photos["astronaut"], seed=10))
         relay = run(settings, pipeline, actor)
     finally:
         holder.execute("ROLLBACK")

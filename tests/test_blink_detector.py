@@ -9,7 +9,7 @@ import pytest
 
 from facegate.config.liveness import LivenessConfig
 from facegate.liveness.blinks import BlinkDetector
-from facegate.liveness.samples import EyeFrame
+from facegate.liveness.eye_frame import EyeFrame
 
 # A blink's closing and reopening, as a share of the baseline, over its ~200 ms.
 BLINK_SHAPE = [(0.0, 1.0), (0.04, 0.55), (0.08, 0.35), (0.12, 0.4), (0.16, 0.6), (0.22, 0.85)]

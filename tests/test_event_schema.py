@@ -17,25 +17,26 @@ import pyotp
 import pytest
 from jsonschema import Draft202012Validator, ValidationError
 
-from facegate.access.flow import AccessFlow, Observation, Recognition
+from facegate.access.flow import AccessFlow
 from facegate.evaluation.photo_attack import held_photo_frames
 from facegate.events.access_event import AccessEvent
 from facegate.events.alarm_event import ALARM_KINDS, AlarmEvent
-from facegate.events.commands import sign_command
-from facegate.events.health import health_message
 from facegate.events.schemas import SCHEMA_DIR, load_schema
-from facegate.events.topics import COMMANDS
 from facegate.identity import matcher
+from facegate.identity.recognition import Recognition
 from facegate.identity.second_factor import SecondFactorStore
 from facegate.identity.totp import CodeResult
 from facegate.liveness import verdict
+from facegate.mqtt.commands import sign_command
+from facegate.mqtt.health import health_message
+from facegate.mqtt.topics import COMMANDS
 from facegate.vision.sources import OpenCVSource
 from facegate.vision.sources.rendered import RenderedSource
 from facegate.vision.video import video_frames
 from tests import test_door_service as door
 from tests.conftest import shared
 from tests.event_schemas import SCHEMA_NAMES, validate_command, validate_event
-from tests.synthetic_face import live_face, photo_face, real_face, sample
+from tests.synthetic_face import live_face, observe, photo_face, real_face, sample
 from tests.test_access_flow import NOW, decided, feed, live_until_recognition, make_flow, roster
 
 # The door service's module-scoped fixture: d18 enrolled, with a TOTP secret.
@@ -200,8 +201,14 @@ ALARM_DETAILS = {
     "remote_command": {"cmd": "unlock", "nonce": "q3Zp0c-Yb8_LmN2xw4Rt", "seconds": 5.0},
     "outbox_full": {"fill": 0.812, "depth": 5120, "out_of_service": False},
     "event_store_failed": {"unlocked": False, "error": "[Errno 28] No space left on device"},
+    # Attempt integrity and the door's own parts.
+    "exit_request": {"unlocked": False, "reason": "lockdown"},
+    "attendance_failed": {"session_id": "exam-1", "student_id": "s1", "error": "locked"},
+    "gallery_invalid": {"error": "gallery.sqlite3 is damaged"},
+    "keypad_error": {"device": "/dev/input/by-id/usb-kbd", "error": "[Errno 19] No such device"},
+    "keypad_restored": {"device": "/dev/input/by-id/usb-kbd", "down_s": 4.2},
 }
-WITH_ATTEMPT = ("locked_out", "spoof_attempt", "event_store_failed")
+WITH_ATTEMPT = ("locked_out", "spoof_attempt", "event_store_failed", "attendance_failed")
 
 
 @pytest.mark.parametrize("kind", sorted(ALARM_DETAILS))
@@ -466,18 +473,18 @@ def flow_events(face, codes: SecondFactorStore) -> dict[str, list]:
     out["error"] = decided(recognised(make_flow(roster()), face, None, "recognition_error"))
     out["roster"] = decided(recognised(make_flow(roster(students=("s2",))), face, "s1", **MATCH))
     locked = make_flow(roster())
-    locked.lockdown = True
+    locked.switch.on = True
     out["lockdown"] = decided(recognised(locked, face, "s1", **MATCH))
     flow = make_flow(roster())
     samples = list(live_face(face, [], 3.0))
     feed(flow, samples[:20])
-    out["changed"] = decided(flow.on_frame(Observation(samples[20].t, samples[20], 2)))
+    out["changed"] = decided(flow.on_frame(observe(samples[20].t, samples[20], 2)))
     flow = make_flow(roster())
     feed(flow, list(live_face(face, [], 1.0)))
     out["lost"] = decided(flow.on_tick(2.5))
     flow = make_flow(roster())
     live_until_recognition(flow, face)
-    out["timeout"] = decided(flow.on_frame(Observation(8.0, sample(face, 8.0), 1)))
+    out["timeout"] = decided(flow.on_frame(observe(8.0, sample(face, 8.0), 1)))
     # The second factor: a wrong code then the right one; then a replay left to time out.
     secret = codes.enroll("s1")
     flow = make_flow(roster(second_factor=True), codes)
@@ -489,7 +496,7 @@ def flow_events(face, codes: SecondFactorStore) -> dict[str, list]:
     (ask,) = recognised(flow, face, "s1", **MATCH)
     flow.on_code(ask.attempt_id, good, 3.0)
     t = ask.until + 0.1
-    out["replay"] = decided(flow.on_frame(Observation(t, sample(face, t), 1)))
+    out["replay"] = decided(flow.on_frame(observe(t, sample(face, t), 1)))
     return out
 
 

@@ -8,8 +8,8 @@ import pytest
 from facegate.config.liveness import LivenessConfig
 from facegate.liveness.blinks import Blink
 from facegate.liveness.challenge import Challenge, draw_challenge, prompt_text, replay_blinks
-from facegate.liveness.ear import eyes_aspect_ratio
 from facegate.liveness.verdict import LivenessCheck
+from facegate.vision.ear import eyes_aspect_ratio
 from tests.synthetic_face import live_face, photo_face, real_face, sample, with_ear
 
 

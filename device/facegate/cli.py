@@ -75,7 +75,7 @@ def check_config(file: Path) -> None:
 @pass_ctx
 def run(ctx: Context) -> None:
     """Run the door service (systemd starts this; see systemd/README.md)."""
-    from facegate.daemon import DoorService
+    from facegate.door import DoorService
     from facegate.service.logging_setup import setup_logging
 
     setup_logging(ctx.settings.service.log_level)
@@ -719,7 +719,7 @@ def mqtt_command(
     facegate mqtt command override STUDENT_ID [--valid-s 3600]   (prints the one-time code)
     """
     from facegate.common.key_files import read_key_file
-    from facegate.events.operator import send_command
+    from facegate.mqtt.operator import send_command
 
     s = ctx.settings
     path = key_file or s.mqtt.command_key_file

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 from facegate.common.sqlite import open_store, transaction
@@ -46,8 +46,28 @@ class AttendanceLog:
         with transaction(self._conn):
             self._conn.execute(
                 "INSERT OR IGNORE INTO attendance VALUES (?, ?, ?, ?)",
-                (session_id, student_id, at.isoformat(timespec="seconds"), attempt_id),
+                (
+                    session_id,
+                    student_id,
+                    at.astimezone(UTC).isoformat(timespec="seconds"),
+                    attempt_id,
+                ),
             )
+
+    def prune(self, before: datetime) -> int:
+        """Delete entries older than ``before`` (the retention period); returns how many."""
+        with transaction(self._conn):
+            cur = self._conn.execute(
+                "DELETE FROM attendance WHERE entered_at < ?",
+                (_utc(before),),
+            )
+        return cur.rowcount
+
+    def remove_student(self, student_id: str) -> int:
+        """Delete a student's entries (the student was removed from the gallery)."""
+        with transaction(self._conn):
+            cur = self._conn.execute("DELETE FROM attendance WHERE student_id = ?", (student_id,))
+        return cur.rowcount
 
     def entries(self, session_id: str) -> list[tuple[str, str, str, str]]:
         return self._conn.execute(
@@ -64,3 +84,8 @@ class AttendanceLog:
         writer.writerow(COLUMNS)
         writer.writerows(self.entries(session_id))
         return out.getvalue()
+
+
+def _utc(at: datetime) -> str:
+    """Times are stored in UTC, so that they compare as text (retention)."""
+    return at.astimezone(UTC).isoformat(timespec="seconds")

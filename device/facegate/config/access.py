@@ -23,6 +23,12 @@ class AccessConfig(Section):
     cooldown_s: float = Field(default=2.0, ge=0.0, le=60.0)
     # Record who entered, per session (facegate attendance SESSION --csv).
     attendance: bool = True
+    # One person per attempt: the largest cosine distance between the attempt's frames (best
+    # and around its blinks). None: the limit measured for the embedder (docs/liveness.md).
+    binding_limit: float | None = Field(default=None, gt=0.0, lt=2.0)
+    # A not_on_roster event names the student only if set: otherwise a door that is not the
+    # student's exam room does not record who tried it (the id stays out of the event).
+    name_students_not_on_roster: bool = False
 
     @field_validator("roster_file")
     @classmethod

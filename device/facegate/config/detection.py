@@ -17,6 +17,9 @@ class DetectionConfig(Section):
     haar_scale_factor: float = Field(default=1.15, gt=1.0, le=2.0)
     haar_min_neighbors: int = Field(default=5, ge=1, le=20)
     haar_min_face_px: int = Field(default=60, ge=12, le=1000)
+    # The tracker searches the whole frame this often (to count the faces in view, so that a
+    # second face ends an attempt); in between only near the tracked face.
+    rescan_s: float = Field(default=0.33, gt=0.0, le=10.0)
     mtcnn_min_face_px: int = Field(default=40, ge=12, le=1000)
     mtcnn_thresholds: tuple[float, float, float] = (0.6, 0.7, 0.8)
 

@@ -61,6 +61,10 @@ class MqttConfig(Section):
     command_key_file: Path | None = None
     # A command's timestamp must be within this many seconds of the door's clock.
     command_window_s: float = Field(default=30.0, ge=2.0, le=600.0)
+    # Refuse every command until the system clock has been synchronised (NTP) once since
+    # boot: a Pi without a clock battery may run days off until then, and the timestamp check
+    # would accept stale commands. Only a test bench without NTP turns this off.
+    require_clock_sync: bool = True
     # The longest a remote unlock may hold the door (seconds).
     max_remote_unlock_s: float = Field(default=10.0, gt=0.0, le=60.0)
     # Home Assistant MQTT discovery (retained config under discovery_prefix).

@@ -19,9 +19,9 @@ import cv2
 import numpy as np
 
 from facegate.errors import FacegateError
-from facegate.liveness.shape import inter_ocular
 from facegate.vision.haar import HaarFaceDetector
 from facegate.vision.landmarks import LandmarkPredictor
+from facegate.vision.shape import inter_ocular
 from facegate.vision.tracker import box_from_haar, box_from_landmarks
 
 # The face box side in the frame (dlib's convention, as the tracker draws it), in pixels.

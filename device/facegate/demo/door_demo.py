@@ -14,32 +14,26 @@ import shutil
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pyotp
 from gpiozero.pins.mock import MockFactory
 
-from facegate.access.roster import session_toml
 from facegate.config import Settings
 from facegate.config.mqtt import MqttConfig
-from facegate.daemon import DoorListener, DoorService
 from facegate.demo import material
 from facegate.demo.actor import PortraitActor
+from facegate.demo.staging import STUDENT, enrol_collins, write_session
+from facegate.door import DoorListener, DoorService
 from facegate.evaluation.photo_attack import held_photo_frames, printed_face
 from facegate.hardware.mock_pins import on_periods
 from facegate.hardware.pin_factory import make_pin_factory
-from facegate.identity.enrolment import Enroller
-from facegate.identity.gallery import open_configured_gallery
-from facegate.identity.second_factor import SecondFactorStore
 from facegate.vision.pipeline import FacePipeline
-from facegate.vision.quality import QualityGate
 from facegate.vision.sources.rendered import RenderedSource
 
 FPS = 15.0
 ROOM = "hall-b"
 SESSION = "math-101"
-STUDENT = material.ASTRONAUT.student_id
 
 
 @dataclass
@@ -137,10 +131,7 @@ def run_door_demo(
     """The scenes; with ``mqtt`` every event also goes to that broker (else the journal only)."""
     work = Path(tempfile.mkdtemp(prefix="facegate-door-demo-"))
     try:
-        roster = work / "roster.toml"
-        now = datetime.now(UTC)
-        start, end = now - timedelta(minutes=30), now + timedelta(hours=2)
-        roster.write_text(session_toml(SESSION, ROOM, start, end, [STUDENT], second_factor=True))
+        roster = write_session(work / "roster.toml", SESSION, ROOM, [STUDENT], True)
         settings = demo_settings(base, work / "data", roster, mqtt)
         echo("facegate demo: the door service on gpiozero mock pins, frames synthesised from")
         echo("public-domain portraits (scikit-image astronaut.png, matplotlib grace_hopper.jpg)")
@@ -154,17 +145,9 @@ def run_door_demo(
         hopper = material.load_photo(material.HOPPER)
 
         echo(f"1. Enrol {STUDENT} ({material.ASTRONAUT.name}) from her photo")
-        with open_configured_gallery(
-            settings.paths, pipeline.embedder.name, pipeline.embedder.dim, create=True
-        ) as gallery:
-            outcome = Enroller(pipeline, QualityGate(settings.quality)).enroll_images(
-                gallery, STUDENT, material.ASTRONAUT.name, material.variants(collins, 5, 10), work
-            )
-        echo(f"   {outcome.stored} templates stored, encrypted; no photo kept")
-        with SecondFactorStore.open(
-            settings.paths.second_factor_path(), settings.paths.resolved_key_file(), create=True
-        ) as store:
-            secret = store.enroll(STUDENT)
+        staged = enrol_collins(settings, pipeline, work)
+        secret = staged.secret
+        echo(f"   {staged.templates} templates stored, encrypted; no photo kept")
         echo("   TOTP secret created and sealed (her authenticator app would scan its QR code)")
         echo(f"   roster: session {SESSION} in room {ROOM}, open now, second factor required\n")
 

@@ -22,17 +22,17 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from facegate.config.detection import DetectionConfig
 from facegate.config.liveness import LivenessConfig
 from facegate.errors import DatasetError
 from facegate.evaluation.photo_attack import held_photo_frames, seed_for
 from facegate.liveness.blinks import Blink, BlinkDetector
 from facegate.liveness.challenge import Challenge, replay_blinks
-from facegate.liveness.samples import FaceSample, eye_frame
+from facegate.liveness.eye_frame import eye_frame
 from facegate.liveness.verdict import LivenessCheck
-from facegate.vision.haar import HaarFaceDetector
+from facegate.vision.face_sample import FaceSample
 from facegate.vision.image_io import load_image
-from facegate.vision.landmarks import LandmarkPredictor
-from facegate.vision.tracker import FaceTracker
+from facegate.vision.perception import Perception
 
 TOLERANCE_FRAMES = 2
 STILL_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp"}
@@ -41,8 +41,9 @@ VIDEO_SUFFIXES = {".mp4", ".mov", ".avi", ".mkv", ".webm"}
 REPLAY_STEP_S = 0.1
 
 
-def new_tracker() -> FaceTracker:
-    return FaceTracker(HaarFaceDetector(), LandmarkPredictor())
+def new_tracker(detection: DetectionConfig | None = None) -> Perception:
+    """The door's per-frame step, built from the same ``[detection]`` section."""
+    return Perception.from_config(detection or DetectionConfig())
 
 
 @dataclass
@@ -55,17 +56,16 @@ class Track:
     ms_per_frame: float
 
 
-def track(frames: Iterable[tuple[float, np.ndarray]], tracker: FaceTracker, fps: float) -> Track:
+def track(frames: Iterable[tuple[float, np.ndarray]], tracker: Perception, fps: float) -> Track:
     tracker.reset()
     samples: list[FaceSample] = []
     n, spent = 0, 0.0
     for t, frame in frames:
         n += 1
         started = time.perf_counter()
-        grey = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
-        face = tracker.update(grey, t)
+        face = tracker.step(frame, t)
         if face is not None:
-            samples.append(FaceSample(t, face.landmarks, face.box, (grey.shape[1], grey.shape[0])))
+            samples.append(face)
         spent += time.perf_counter() - started
     return Track(samples, n, fps, 1000.0 * spent / max(n, 1))
 
@@ -269,13 +269,13 @@ def attack_files(paths: Iterable[Path]) -> list[Path]:
     return found
 
 
-_WORKER_TRACKER: FaceTracker | None = None
+_WORKER_TRACKER: Perception | None = None
 
 
-def eye_centres(photo: np.ndarray, tracker: FaceTracker) -> np.ndarray | None:
+def eye_centres(photo: np.ndarray, tracker: Perception) -> np.ndarray | None:
     """Where the photo's eyes are (for the hand-wave attack), or None without a face."""
     tracker.reset()
-    face = tracker.update(cv2.cvtColor(photo, cv2.COLOR_BGR2GRAY), 0.0)
+    face = tracker.step(photo, 0.0)
     if face is None:
         return None
     return np.array([face.landmarks[36:42].mean(axis=0), face.landmarks[42:48].mean(axis=0)])

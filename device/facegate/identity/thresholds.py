@@ -26,3 +26,17 @@ SHIPPED_THRESHOLDS: dict[str, float] = {
 
 def shipped_threshold(embedder: str) -> float:
     return SHIPPED_THRESHOLDS[embedder]
+
+
+# The largest cosine distance between an attempt's frames (best frames and the frames around
+# its blinks) that still counts as one person; measured on the real clips (same person across
+# a blink against different people: docs/liveness.md, "One face per attempt").
+SHIPPED_BINDING_LIMITS: dict[str, float] = {
+    "facenet": 0.30,
+    "facenet-float": 0.30,
+    "dlib": 0.045,
+}
+
+
+def binding_limit(embedder: str) -> float:
+    return SHIPPED_BINDING_LIMITS[embedder]

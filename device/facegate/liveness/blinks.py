@@ -27,7 +27,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from facegate.config.liveness import LivenessConfig
-from facegate.liveness.samples import EyeFrame
+from facegate.liveness.eye_frame import EyeFrame
 
 
 @dataclass(frozen=True)

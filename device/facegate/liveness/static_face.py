@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from facegate.config.liveness import LivenessConfig
-from facegate.liveness.shape import homography_residual, inter_ocular
+from facegate.vision.shape import homography_residual, inter_ocular
 
 
 @dataclass(frozen=True)

@@ -9,8 +9,9 @@ import numpy as np
 from facegate.config.liveness import LivenessConfig
 from facegate.liveness.blinks import BlinkDetector
 from facegate.liveness.challenge import Challenge
-from facegate.liveness.samples import FaceSample, eye_frame
+from facegate.liveness.eye_frame import eye_frame
 from facegate.liveness.static_face import StaticFaceCheck
+from facegate.vision.face_sample import FaceSample
 
 # Reasons, as the access event names them.
 LIVE = "live"

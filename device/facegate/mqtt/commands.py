@@ -34,7 +34,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from facegate.common.ids import is_student_id
-from facegate.events.topics import COMMANDS
+from facegate.mqtt.topics import COMMANDS
 
 MAX_PAYLOAD = 4096
 _NONCE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
@@ -48,6 +48,7 @@ class Command:
     nonce: str
     ts: int
     args: dict = field(default_factory=dict)
+    operator: str | None = None  # who sent it, where the command says so
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ from paho.mqtt.properties import Properties
 
 from facegate.config.mqtt import MqttConfig
 from facegate.events.outbox import Outbox
-from facegate.events.topics import Topics
+from facegate.mqtt.topics import Topics
 
 log = logging.getLogger("facegate.mqtt")
 

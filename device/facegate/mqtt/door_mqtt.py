@@ -16,12 +16,12 @@ from facegate.common.key_files import read_key_file
 from facegate.config.mqtt import MqttConfig
 from facegate.errors import ConfigError
 from facegate.events.access_event import SCHEMA_VERSION
-from facegate.events.command_store import CommandStore
-from facegate.events.commands import Command, CommandVerifier, Rejection
-from facegate.events.ha_discovery import discovery_messages
-from facegate.events.mqtt_link import MqttLink
 from facegate.events.outbox import Outbox
-from facegate.events.topics import Topics
+from facegate.mqtt.command_store import CommandStore
+from facegate.mqtt.commands import Command, CommandVerifier, Rejection
+from facegate.mqtt.ha_discovery import discovery_messages
+from facegate.mqtt.mqtt_link import MqttLink
+from facegate.mqtt.topics import Topics
 
 log = logging.getLogger("facegate.mqtt")
 

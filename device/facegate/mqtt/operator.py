@@ -15,9 +15,9 @@ import paho.mqtt.client as mqtt
 
 from facegate.config.mqtt import MqttConfig
 from facegate.errors import FacegateError
-from facegate.events.commands import open_reply, sign_command
-from facegate.events.mqtt_link import make_client
-from facegate.events.topics import Topics
+from facegate.mqtt.commands import open_reply, sign_command
+from facegate.mqtt.mqtt_link import make_client
+from facegate.mqtt.topics import Topics
 
 
 def send_command(

@@ -30,6 +30,7 @@ def health_message(
     lockdown: bool,
     attempts: int,
     granted: int,
+    clock_synchronised: bool | None = None,
 ) -> dict:
     return {
         "type": "health",
@@ -46,4 +47,5 @@ def health_message(
         "lockdown": lockdown,
         "attempts": attempts,
         "granted": granted,
+        "clock_synchronised": clock_synchronised,
     }
