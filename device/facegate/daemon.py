@@ -631,7 +631,7 @@ class DoorService:
         self.mqtt.answer(verdict.name, verdict.nonce, True, "ok", detail, result)
 
     def _run_command(self, cmd: Command) -> tuple[str, dict | None]:
-        audit = {"cmd": cmd.name, "nonce": cmd.nonce}
+        audit = {"cmd": cmd.name, "nonce": cmd.nonce, "operator": cmd.operator}
         if cmd.name == "unlock":
             if self.flow.lockdown:
                 raise FacegateError("lockdown is on: no one is let in")
