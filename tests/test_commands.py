@@ -123,8 +123,9 @@ def test_the_window_edges_are_inside() -> None:
 
 
 def test_a_version_2_body_carries_the_operator_and_is_signed_with_it() -> None:
-    payload = sign_command(KEY, DEVICE, "lockdown", {"on": True}, ts=int(NOW), nonce=NONCE,
-                           operator="Ada Proctor")
+    payload = sign_command(
+        KEY, DEVICE, "lockdown", {"on": True}, ts=int(NOW), nonce=NONCE, operator="Ada Proctor"
+    )
     body_text = json.loads(payload)["body"]
     assert json.loads(body_text)["v"] == 2 and json.loads(body_text)["operator"] == "Ada Proctor"
     got = verifier().check("lockdown", payload, NOW)

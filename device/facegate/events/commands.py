@@ -180,10 +180,14 @@ class CommandVerifier:
             return Rejection("bad_args", problem, name, nonce)
         version = body.get("v", 1)
         if version not in BODY_VERSIONS or isinstance(version, bool):
-            return Rejection("malformed", f"body version must be one of {BODY_VERSIONS}", name, nonce)
+            return Rejection(
+                "malformed", f"body version must be one of {BODY_VERSIONS}", name, nonce
+            )
         operator = body.get("operator")
         if version == 2 and (not isinstance(operator, str) or not OPERATOR.fullmatch(operator)):
-            return Rejection("malformed", "a version 2 body needs an operator (1-64 characters)", name, nonce)
+            return Rejection(
+                "malformed", "a version 2 body needs an operator (1-64 characters)", name, nonce
+            )
         if version == 1 and operator is not None:
             return Rejection("malformed", "operator needs body version 2", name, nonce)
         if not self._remember(nonce, ts):
