@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 DATA ?= ../shared/data
 
-.PHONY: demo test lint mosquitto eval bench check-aarch64 clean
+.PHONY: demo test lint mosquitto dashboard-deps eval bench check-aarch64 clean
 
 $(BIN)/python:
 	@PYTHON="$(PYTHON)" VENV="$(VENV)" scripts/make_venv.sh
@@ -29,7 +29,11 @@ lint: $(VENV)/.test-installed
 mosquitto:
 	@scripts/ensure_mosquitto.sh || [ "$$CI" != "true" ]
 
-test: lint mosquitto
+# The dashboard's tests: Debian's chromium + chromium-driver and PostgreSQL (required under CI).
+dashboard-deps:
+	@scripts/ensure_dashboard_deps.sh || [ "$$CI" != "true" ]
+
+test: lint mosquitto dashboard-deps
 	$(BIN)/python -m pytest
 
 # The README's recognition figures.

@@ -950,7 +950,8 @@ def bench_mqtt(
 )
 @click.option(
     "--broker",
-    help="HOST:PORT of an MQTT broker to publish the demo's events to (plain TCP, anonymous).",
+    help="HOST:PORT of an MQTT broker to publish the demo's events to (user, password file, TLS "
+    "and command key from the config's [mqtt] section; else plain TCP, anonymous).",
 )
 @pass_ctx
 def demo(ctx: Context, recognition: bool, keep: Path | None, broker: str | None) -> None:
@@ -992,3 +993,9 @@ def main() -> None:
         sys.exit(130)
     if isinstance(code, int) and code:
         sys.exit(code)
+
+
+# The proctors' dashboard (its own extra; dashboard/cli.py imports only click at load time).
+from facegate.dashboard.cli import dashboard as _dashboard  # noqa: E402
+
+cli.add_command(_dashboard)

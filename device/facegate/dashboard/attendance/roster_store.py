@@ -28,9 +28,7 @@ async def import_roster(engine: AsyncEngine, roster: Roster, by: str) -> int:
     now = time.time()
     async with engine.begin() as conn:
         for s in roster.session:
-            await conn.execute(
-                delete(roster_students).where(roster_students.c.session_id == s.id)
-            )
+            await conn.execute(delete(roster_students).where(roster_students.c.session_id == s.id))
             await conn.execute(delete(roster_sessions).where(roster_sessions.c.session_id == s.id))
             await conn.execute(
                 roster_sessions.insert().values(

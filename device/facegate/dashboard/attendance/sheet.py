@@ -74,8 +74,5 @@ ATTENDANCE_HEADER = ["student_id", "status", "first_entry", "door", "refusals", 
 def attendance_csv(lines: list[Line]) -> str:
     return to_csv(
         ATTENDANCE_HEADER,
-        [
-            [x.student_id, x.status, x.first_entry, x.door, x.refusals, x.last_reason]
-            for x in lines
-        ],
+        [[x.student_id, x.status, x.first_entry, x.door, x.refusals, x.last_reason] for x in lines],
     )

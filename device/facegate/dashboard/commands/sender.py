@@ -97,9 +97,7 @@ class CommandSender:
     async def reveal(self, nonce: str, operator: str) -> tuple[str, str]:
         """The override code, once, for the operator who asked; the sealed copy is dropped."""
         async with self.engine.begin() as conn:
-            row = (
-                await conn.execute(select(commands).where(commands.c.nonce == nonce))
-            ).first()
+            row = (await conn.execute(select(commands).where(commands.c.nonce == nonce))).first()
             if row is None or row.cmd != "override":
                 raise LookupError("no such override")
             if row.operator != operator:

@@ -94,8 +94,12 @@ class DashboardMqtt:
             self.last_error = f"broker refused the connection: {reason_code}"
             log.error("%s", self.last_error)
             return
-        log.info("connected to %s:%d (session present: %s)", self.s.host, self.s.port,
-                 flags.session_present)
+        log.info(
+            "connected to %s:%d (session present: %s)",
+            self.s.host,
+            self.s.port,
+            flags.session_present,
+        )
         self.generation += 1
         client.subscribe(f"{self.s.topic_root}/#", qos=1)
         self.last_error = None
