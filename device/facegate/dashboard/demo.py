@@ -146,6 +146,8 @@ def run_demo(
             target=door_loop, args=(broker_port, rounds, stop, work / "door-demo.log"), daemon=True
         )
         door.start()
+        # uvicorn re-raises the SIGTERM it caught once it has shut down: end through finally
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
         serve(settings, "warning")
         return 0
     finally:

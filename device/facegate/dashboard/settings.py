@@ -83,7 +83,7 @@ class CommandSettings(_Section):
 
 class AuthSettings(_Section):
     session_hours: float = Field(default=12.0, gt=0.0, le=24 * 30)
-    # Failed logins allowed per user name and per client address within the window.
+    # Failed logins allowed per user name (four times as many per client address) per window.
     login_failures: int = Field(default=5, ge=1, le=1000)
     login_window_s: float = Field(default=300.0, ge=1.0)
 
