@@ -51,7 +51,11 @@ topic write facegate/+/cmd/#
 user operator
 topic readwrite facegate/#
 """
-PASSWORDS = {"admin": "admin-password-1", "office": "office-password-1", "proctor": "proctor-pass-1"}
+PASSWORDS = {
+    "admin": "admin-password-1",
+    "office": "office-password-1",
+    "proctor": "proctor-pass-1",
+}
 ROLES = {"admin": "admin", "office": "exam_office", "proctor": "proctor"}
 
 
@@ -80,8 +84,9 @@ def secret_file(directory: Path, name: str, text: str) -> Path:
 class Dashboard:
     """``facegate dashboard serve`` in a subprocess, restartable on the same port and data."""
 
-    def __init__(self, tmp_path: Path, broker: Broker, database_url: str | None = None,
-                 **extra: str) -> None:
+    def __init__(
+        self, tmp_path: Path, broker: Broker, database_url: str | None = None, **extra: str
+    ) -> None:
         assert broker.tls is not None
         self.dir = tmp_path / "dashboard"
         self.dir.mkdir(exist_ok=True)
@@ -120,7 +125,10 @@ class Dashboard:
     def cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
         return subprocess.run(
             [sys.executable, "-m", "facegate", "dashboard", "--config", str(self.config), *args],
-            capture_output=True, text=True, timeout=120, check=check,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=check,
         )
 
     def add_users(self) -> None:
@@ -138,9 +146,20 @@ class Dashboard:
         offset = self.log.stat().st_size if self.log.exists() else 0
         out = self.log.open("ab")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "facegate", "dashboard", "--config", str(self.config),
-             "serve", "--log-level", "info"],
-            stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            [
+                sys.executable,
+                "-m",
+                "facegate",
+                "dashboard",
+                "--config",
+                str(self.config),
+                "serve",
+                "--log-level",
+                "info",
+            ],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -215,8 +234,14 @@ def browsers(request):
 # --- the real door ----------------------------------------------------------------------------
 
 
-def door_config(tmp_path: Path, broker: Broker, device: str, key: Path, room: str = "r1",
-                camera_dead_after_s: float = 60) -> Path:
+def door_config(
+    tmp_path: Path,
+    broker: Broker,
+    device: str,
+    key: Path,
+    room: str = "r1",
+    camera_dead_after_s: float = 60,
+) -> Path:
     """``facegate run`` on mock pins with a camera that is not plugged in (test_mqtt_door)."""
     assert broker.tls is not None
     base = tmp_path / device
@@ -282,7 +307,9 @@ class DoorProcess:
     def start(self) -> DoorProcess:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "facegate", "--config", str(self.config), "run"],
-            stdout=self.log.open("ab"), stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            stdout=self.log.open("ab"),
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
         )
         return self
 

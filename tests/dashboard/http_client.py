@@ -30,11 +30,13 @@ class HttpSession:
             urllib.request.HTTPCookieProcessor(self.jar), NoRedirect()
         )
 
-    def request(self, method: str, path: str, fields: dict | None = None,
-                headers: dict | None = None) -> Reply:
+    def request(
+        self, method: str, path: str, fields: dict | None = None, headers: dict | None = None
+    ) -> Reply:
         data = urllib.parse.urlencode(fields).encode() if fields is not None else None
-        req = urllib.request.Request(self.base + path, data=data, method=method,
-                                     headers=headers or {})
+        req = urllib.request.Request(
+            self.base + path, data=data, method=method, headers=headers or {}
+        )
         try:
             with self.opener.open(req, timeout=30) as r:
                 return Reply(r.status, r.read().decode(errors="replace"), dict(r.headers))
@@ -51,8 +53,9 @@ class HttpSession:
         page = self.get("/login")
         token = re.search(r'name="login_token" value="([^"]+)"', page.body)
         assert token, page.body[:500]
-        return self.post("/login", {"name": name, "password": password,
-                                    "login_token": token.group(1)})
+        return self.post(
+            "/login", {"name": name, "password": password, "login_token": token.group(1)}
+        )
 
     def csrf(self) -> str:
         found = re.search(r'data-csrf="([^"]*)"', self.get("/").body)

@@ -55,12 +55,17 @@ def test_login_refusals_rate_limit_sessions_csrf_and_roles(dash_broker, dashboar
     assert forged.status == 403 and "exam_office" in forged.body
     forged_confirm = proctor.post("/commands/confirm", {"token": "anything", "csrf": token})
     assert forged_confirm.status == 403
-    assert proctor.post("/users", {"name": "eve", "role": "admin", "password": "x" * 12,
-                                   "csrf": token}).status == 403
+    assert (
+        proctor.post(
+            "/users", {"name": "eve", "role": "admin", "password": "x" * 12, "csrf": token}
+        ).status
+        == 403
+    )
     assert proctor.get("/attendance").status == 403
     assert proctor.get("/diagnostics").status == 403
     cross_site = proctor.post(
-        "/alarms/snooze", {"door": "x", "minutes": "1", "csrf": token},
+        "/alarms/snooze",
+        {"door": "x", "minutes": "1", "csrf": token},
         headers={"Origin": "https://evil.example"},
     )
     assert cross_site.status == 403

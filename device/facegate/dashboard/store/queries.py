@@ -123,10 +123,10 @@ async def acks_for(engine: AsyncEngine, ids: list[int]) -> dict[int, list]:
         return out
 
 
-async def command_rows(engine: AsyncEngine, limit: int = 500, before: float | None = None) -> list:
+async def command_rows(engine: AsyncEngine, limit: int = 500, since: float | None = None) -> list:
     stmt = select(commands)
-    if before is not None:
-        stmt = stmt.where(commands.c.created_at < before)
+    if since is not None:
+        stmt = stmt.where(commands.c.created_at >= since)
     stmt = stmt.order_by(commands.c.created_at.desc()).limit(limit)
     async with engine.connect() as conn:
         return (await conn.execute(stmt)).all()

@@ -10,11 +10,11 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
-from facegate.dashboard.auth.roles import WATCH, allows
+from facegate.dashboard.auth.roles import COMMAND, WATCH, allows
 from facegate.dashboard.auth.sessions import COOKIE, session_user
 from facegate.dashboard.store import queries
 from facegate.dashboard.web.hub import Update, sse_frame
-from facegate.dashboard.web.live import door_cards, door_updates, render
+from facegate.dashboard.web.live import command_update, door_cards, door_updates, render
 from facegate.dashboard.web.pages.common import page, rt_of
 from facegate.dashboard.web.security import require
 from facegate.dashboard.web.views import event_view
@@ -66,6 +66,10 @@ async def stream(request: Request) -> Response:
             yield "retry: 2000\n\n"
             for update in await door_updates(rt):
                 yield sse_frame(update)
+            if allows(user.role, COMMAND):  # answers that came while the page was loading
+                for row in await queries.command_rows(rt.engine, 50, since=rt.clock() - 600):
+                    for update in await command_update(rt, row.nonce):
+                        yield sse_frame(update)
             if resume is not None:
                 missed = await queries.recent_access(rt.engine, rt.settings.live_events, resume)
                 for e in reversed(missed):
