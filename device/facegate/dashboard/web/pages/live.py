@@ -34,6 +34,7 @@ async def index(request: Request) -> Response:
         doors=await door_cards(rt),
         events=[event_view(e) for e in events],
         live_limit=rt.settings.live_events,
+        stream_after=events[0]["event_id"] if events else "0" * 28,
     )
 
 
@@ -56,7 +57,8 @@ async def stream(request: Request) -> Response:
     """Server-sent events: the doors' state at once, then every change as it is committed."""
     user = await require(request, WATCH)
     rt = rt_of(request)
-    last = request.headers.get("last-event-id", "")
+    # a reconnect says where it was; a fresh page says what it rendered (?after=)
+    last = request.headers.get("last-event-id") or request.query_params.get("after", "")
     resume = last if len(last) == 28 and set(last) <= EVENT_ID_CHARS else None
     queue = rt.hub.subscribe()
     token = request.cookies.get(COOKIE)
