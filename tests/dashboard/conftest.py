@@ -85,7 +85,12 @@ class Dashboard:
     """``facegate dashboard serve`` in a subprocess, restartable on the same port and data."""
 
     def __init__(
-        self, tmp_path: Path, broker: Broker, database_url: str | None = None, **extra: str
+        self,
+        tmp_path: Path,
+        broker: Broker,
+        database_url: str | None = None,
+        database_password_file: Path | None = None,
+        **extra: str,
     ) -> None:
         assert broker.tls is not None
         self.dir = tmp_path / "dashboard"
@@ -96,6 +101,9 @@ class Dashboard:
         self.keys.mkdir(exist_ok=True, mode=0o700)
         password = secret_file(self.dir / "secrets", "mqtt-password", USERS["dashboard"])
         db = f'url = "{database_url}"\n' if database_url else ""
+        if database_password_file is not None:
+            db += f'password_file = "{database_password_file}"\n'
+        self.db_url = database_url
         lines = [
             f'state_dir = "{self.dir / "state"}"',
             "[server]",
@@ -188,6 +196,8 @@ class Dashboard:
                 self.process.wait(5)
 
     def database_url(self) -> str:
+        if self.db_url:
+            return self.db_url
         return f"sqlite+aiosqlite:///{self.dir / 'state' / 'dashboard.sqlite3'}"
 
 
@@ -360,3 +370,107 @@ def db_rows(url: str, sql: str, params: dict | None = None) -> list:
 
 def os_environ_ci() -> bool:
     return os.environ.get("CI") == "true"
+
+
+# --- PostgreSQL, started by the test -------------------------------------------------------------
+
+
+class Postgres:
+    """Debian's PostgreSQL in a temporary folder (initdb + pg_ctl), password auth on 127.0.0.1.
+
+    initdb refuses to run as root: as root the cluster belongs to ``nobody``.
+    """
+
+    def __init__(self) -> None:
+        import glob
+        import pwd
+        import shutil
+        import tempfile
+
+        found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+        if not found:
+            if os_environ_ci():
+                pytest.fail("PostgreSQL is missing: CI must run scripts/ensure_dashboard_deps.sh")
+            pytest.skip("PostgreSQL is not installed (scripts/ensure_dashboard_deps.sh)")
+        self.bin = Path(found[-1]).parent
+        self.root = Path(tempfile.mkdtemp(prefix="facegate-pg-"))
+        self.data = self.root / "data"
+        self.port = free_port()
+        self.password = "pg-test-password"
+        self.prefix: list[str] = []
+        if os.geteuid() == 0:
+            nobody = pwd.getpwnam("nobody")
+            os.chown(self.root, nobody.pw_uid, nobody.pw_gid)
+            self.prefix = ["runuser", "-u", "nobody", "--"]
+        pwfile = self.root / "pw"
+        pwfile.write_text(self.password + "\n")
+        if os.geteuid() == 0:
+            os.chown(pwfile, pwd.getpwnam("nobody").pw_uid, -1)
+        self._shutil = shutil
+        self._run(
+            "initdb",
+            "-D",
+            str(self.data),
+            "-U",
+            "postgres",
+            "-A",
+            "scram-sha-256",
+            f"--pwfile={pwfile}",
+            "--no-sync",
+        )
+        self._run(
+            "pg_ctl",
+            "-D",
+            str(self.data),
+            "-w",
+            "-t",
+            "60",
+            "-l",
+            str(self.root / "log"),
+            "-o",
+            f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=on",
+            "start",
+        )
+        self.password_file = secret_file(self.root / "client", "password", self.password)
+
+    def _run(self, tool: str, *args: str) -> None:
+        result = subprocess.run(
+            [*self.prefix, str(self.bin / tool), *args], capture_output=True, text=True, timeout=120
+        )
+        if result.returncode != 0:
+            raise AssertionError(f"{tool} failed: {result.stdout}\n{result.stderr}")
+
+    def create_database(self, name: str) -> str:
+        import asyncpg
+
+        async def create():
+            conn = await asyncpg.connect(
+                host="127.0.0.1",
+                port=self.port,
+                user="postgres",
+                password=self.password,
+                database="postgres",
+            )
+            try:
+                await conn.execute(f'CREATE DATABASE "{name}"')
+            finally:
+                await conn.close()
+
+        asyncio.run(create())
+        return f"postgresql+asyncpg://postgres@127.0.0.1:{self.port}/{name}"
+
+    def url_with_password(self, url: str) -> str:
+        return url.replace("postgres@", f"postgres:{self.password}@")
+
+    def stop(self) -> None:
+        try:
+            self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "stop")
+        finally:
+            self._shutil.rmtree(self.root, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[Postgres]:
+    server = Postgres()
+    yield server
+    server.stop()
