@@ -43,7 +43,13 @@ class CommandSender:
         self._timers: set[asyncio.Task] = set()
 
     def key_path(self, device_id: str) -> Path | None:
-        return self._key_dir / f"{device_id}.key" if self._key_dir else None
+        """``<key_dir>/<door>.key``, or ``door_<door>.key`` as systemd names the files of a
+        folder loaded with ``LoadCredential=door:/etc/facegate-dashboard/doors``."""
+        if self._key_dir is None:
+            return None
+        plain = self._key_dir / f"{device_id}.key"
+        credential = self._key_dir / f"door_{device_id}.key"
+        return credential if not plain.exists() and credential.exists() else plain
 
     def key(self, device_id: str) -> bytes:
         path = self.key_path(device_id)
