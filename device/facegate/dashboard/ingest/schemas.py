@@ -1,8 +1,13 @@
-"""Validators for docs/schemas, compiled once; the first error as one line."""
+"""Validators for docs/schemas (draft 2020-12), compiled once; the first error as one line.
+
+jsonschema-rs, not the pure-Python jsonschema: on this machine the access event's schema took
+1.6-2.5 ms per message with jsonschema 4.26 (a ceiling near 400 events/s on one core, before
+any database work), and 0.011 ms with jsonschema-rs.
+"""
 
 from __future__ import annotations
 
-from jsonschema import Draft202012Validator
+import jsonschema_rs
 
 from facegate.events.schemas import load_schema
 
@@ -11,15 +16,15 @@ NAMES = ("access_event", "alarm_event", "health", "command_result")
 
 class SchemaValidator:
     def __init__(self) -> None:
-        self._validators = {}
-        for name in NAMES:
-            schema = load_schema(name)
-            Draft202012Validator.check_schema(schema)
-            self._validators[name] = Draft202012Validator(schema)
+        self._validators = {name: jsonschema_rs.validator_for(load_schema(name)) for name in NAMES}
 
     def __call__(self, name: str, message: dict) -> str | None:
-        error = next(iter(self._validators[name].iter_errors(message)), None)
-        if error is None:
+        validator = self._validators[name]
+        if validator.is_valid(message):
             return None
-        where = "/".join(str(p) for p in error.absolute_path) or "(top)"
+        try:
+            error = next(iter(validator.iter_errors(message)))
+        except StopIteration:  # pragma: no cover - is_valid said otherwise
+            return f"{name}: invalid"
+        where = "/".join(str(p) for p in error.instance_path) or "(top)"
         return f"{name}: {where}: {error.message[:300]}"

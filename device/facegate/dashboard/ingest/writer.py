@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from facegate.dashboard.ingest.messages import Incoming, Validator, parse
-from facegate.dashboard.store.ingest_writes import Written, write_batch
+from facegate.dashboard.store.ingest_writes import TopicTally, Written, write_batch
 
 log = logging.getLogger("facegate.dashboard.ingest")
 
@@ -51,6 +51,8 @@ class IngestWriter:
         self.batches = 0
         self.bad = 0
         self.last_error: str | None = None
+        self._tally = TopicTally()
+        self._rooms: dict[str, str] = {}
 
     def bind(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
@@ -88,13 +90,15 @@ class IngestWriter:
         while True:
             try:
                 async with self.engine.begin() as conn:
-                    written = await write_batch(conn, parsed, self._flood)
+                    written = await write_batch(conn, parsed, self._flood, self._tally, self._rooms)
                 break
             except Exception as exc:  # the database away or full: keep the batch, retry
+                self._tally = TopicTally()  # counts since the last flush are lost, not wrong
                 self.last_error = f"commit failed: {exc}"[:300]
                 log.error("ingest %s; retrying in 2 s (nothing acknowledged)", self.last_error)
                 await asyncio.sleep(2.0)
         self.last_error = None
+        self._rooms.update(written.rooms)
         for _, token in batch:
             self._ack(token)
         self.stored += len(written.new_events)

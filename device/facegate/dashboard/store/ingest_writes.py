@@ -48,6 +48,8 @@ class Written:
     answers: list[str] = field(default_factory=list)  # command nonces answered
     sessions: set[str] = field(default_factory=set)  # attendance to refresh
     bad: int = 0
+    topics: dict = field(default_factory=dict)  # the topic tallies this commit wrote
+    rooms: dict[str, str] = field(default_factory=dict)  # rooms this commit wrote
 
 
 def _event_row(record: EventRecord, at: float) -> dict:
@@ -67,24 +69,50 @@ def _event_row(record: EventRecord, at: float) -> dict:
     }
 
 
+class TopicTally:
+    """'Last message per topic' for diagnostics, written at most every ``every_s`` seconds:
+    200 doors' events would otherwise cost 200 upserts per batch."""
+
+    def __init__(self, every_s: float = 5.0) -> None:
+        self._every = every_s
+        self._pending: dict[str, tuple[str, float, int]] = {}
+        self._flushed_at = 0.0
+
+    def add(self, incoming: Incoming) -> None:
+        _, _, count = self._pending.get(incoming.topic, ("", 0.0, 0))
+        excerpt = incoming.payload[:TOPIC_EXCERPT].decode("utf-8", "replace")
+        self._pending[incoming.topic] = (excerpt, incoming.at, count + 1)
+
+    def due(self, now: float) -> dict[str, tuple[str, float, int]]:
+        if now - self._flushed_at < self._every:
+            return {}
+        self._flushed_at = now
+        pending, self._pending = self._pending, {}
+        return pending
+
+
 async def write_batch(
     conn: AsyncConnection,
     batch: list[tuple[Incoming, Parsed]],
     flood_window_s: float,
+    tally: TopicTally | None = None,
+    rooms: dict[str, str] | None = None,
 ) -> Written:
+    """``rooms``: the rooms already stored per door (a cache the caller keeps), so a door's
+    row is rewritten for an event only when its room is new or changed."""
     insert = dialect_insert(conn)
     out = Written()
     rows: dict[str, dict] = {}
     door_updates: dict[str, dict] = {}
-    topics: dict[str, tuple[str, float, int]] = {}
+    tally = tally if tally is not None else TopicTally(0.0)
+    rooms = rooms if rooms is not None else {}
     for incoming, parsed in batch:
-        _, _, count = topics.get(incoming.topic, ("", 0.0, 0))
-        excerpt = incoming.payload[:TOPIC_EXCERPT].decode("utf-8", "replace")
-        topics[incoming.topic] = (excerpt, incoming.at, count + 1)
+        tally.add(incoming)
         if isinstance(parsed, EventRecord):
             rows.setdefault(parsed.event["event_id"], _event_row(parsed, incoming.at))
-            door = door_updates.setdefault(parsed.device_id, {})
-            door["room"] = parsed.event.get("room") or None
+            room = parsed.event.get("room") or ""
+            if rooms.get(parsed.device_id) != room:
+                door_updates.setdefault(parsed.device_id, {})["room"] = room or None
         elif isinstance(parsed, DoorField):
             _door_field(door_updates.setdefault(parsed.device_id, {}), parsed, incoming.at)
             if parsed.field == "health":
@@ -127,10 +155,14 @@ async def write_batch(
                 if event["type"] == "alarm" and raises_alarm(event["kind"]):
                     await _alarm(conn, event, row["received_at"], flood_window_s, out)
     for device_id, values in door_updates.items():
+        if "room" in values:
+            out.rooms[device_id] = values["room"] or ""
         stmt = insert(doors).values(device_id=device_id, **values)
         stmt = stmt.on_conflict_do_update(index_elements=[doors.c.device_id], set_=values)
         await conn.execute(stmt)
         out.doors.add(device_id)
+    topics = tally.due(batch[-1][0].at if batch else 0.0)
+    out.topics = topics
     for topic, (payload, at, count) in topics.items():
         stmt = insert(topic_last).values(topic=topic[:300], payload=payload, at=at, count=count)
         stmt = stmt.on_conflict_do_update(
