@@ -784,8 +784,10 @@ def test_the_operator_cli_signs_commands_and_prints_the_answers(
     def run(*args: str):
         return CliRunner().invoke(cli, ["--config", str(operator), "mqtt", "command", *args])
 
-    on = run("lockdown", "on")
+    on = run("lockdown", "on", "--operator", "Ada Proctor")
     assert on.exit_code == 0 and "lockdown accepted: lockdown on" in on.output, on.output
+    audit = door.listener.alarms("remote_command")
+    assert [a["detail"]["operator"] for a in audit] == ["Ada Proctor"]
     refused = run("unlock", "--seconds", "2")
     assert refused.exit_code == 1 and "REFUSED (failed)" in refused.output
     assert run("lockdown", "off").exit_code == 0
@@ -794,5 +796,7 @@ def test_the_operator_cli_signs_commands_and_prints_the_answers(
     assert re.search(r"one-time override code for stu-7: \d{6} \(valid until ", override.output)
     bad = run("lockdown", "maybe")
     assert bad.exit_code == 2 and "lockdown needs on or off" in bad.output
+    operators = [a["detail"]["operator"] for a in door.listener.alarms("remote_command")]
+    assert operators[0] == "Ada Proctor" and all(operators[1:]), operators  # the local user
     assert door.stop() == 0
     assert on_periods(factory, setup.settings.hardware.relay_pin) == []

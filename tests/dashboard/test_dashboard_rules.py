@@ -106,3 +106,18 @@ def test_vendored_htmx_matches_the_recorded_sha256() -> None:
     assert set(recorded) == {"htmx-2.0.11.min.js", "htmx-ext-sse-2.2.4.min.js"}
     for name, digest in recorded.items():
         assert hashlib.sha256((VENDOR / name).read_bytes()).hexdigest() == digest
+
+
+def test_the_door_cli_does_not_load_the_dashboard_extra() -> None:
+    """The door's `facegate` starts without starlette, sqlalchemy, argon2 or uvicorn."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, facegate.cli\n"
+        "heavy = {'starlette', 'sqlalchemy', 'uvicorn', 'argon2', 'jinja2', 'aiosqlite'}\n"
+        "print(sorted(heavy & set(sys.modules)))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
