@@ -23,6 +23,8 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
         "synchronous=FULL",
         "foreign_keys=ON",
         "busy_timeout=10000",
+        # 64 MiB of page cache (default 2 MiB): the indexes of millions of events stay hot
+        "cache_size=-65536",
     ):
         cursor.execute(f"PRAGMA {pragma}")
     cursor.close()
