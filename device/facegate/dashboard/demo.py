@@ -107,7 +107,16 @@ def door_loop(port: int, rounds: int, stop: threading.Event, log: Path) -> None:
     while not stop.is_set() and (rounds == 0 or done < rounds):
         with log.open("ab") as out:
             process = subprocess.Popen(
-                [sys.executable, "-m", "facegate", "demo", "--broker", f"127.0.0.1:{port}"],
+                [
+                    sys.executable,
+                    "-m",
+                    "facegate",
+                    "--config",
+                    str(log.parent / "door.toml"),
+                    "demo",
+                    "--broker",
+                    f"127.0.0.1:{port}",
+                ],
                 stdout=out,
                 stderr=subprocess.STDOUT,
             )
@@ -142,6 +151,8 @@ def run_demo(
         echo(f"mosquitto on 127.0.0.1:{broker_port}; the door demo publishes to it")
         echo(f"dashboard: http://127.0.0.1:{port}/  user: admin  password: {password}")
         echo(f"(door demo output: {work / 'door-demo.log'}; Ctrl-C stops everything)")
+        # health every 2 s, so the door's card shows frames/s and outbox depth at once
+        (work / "door.toml").write_text("[mqtt]\nhealth_interval_s = 2\n")
         door = threading.Thread(
             target=door_loop, args=(broker_port, rounds, stop, work / "door-demo.log"), daemon=True
         )

@@ -73,6 +73,8 @@
     dedupeById("article.alarm");
     var none = document.getElementById("no-alarms");
     if (none && document.querySelector("article.alarm")) { none.remove(); }
+    var noDoors = document.getElementById("no-doors");
+    if (noDoors && document.querySelector("article.door")) { noDoors.remove(); }
     showToasts();
   });
 
