@@ -22,8 +22,8 @@ from facegate.access.flow import (
     Unlock,
 )
 from facegate.access.roster import Roster
+from facegate.config.liveness import LivenessConfig
 from facegate.identity.second_factor import SecondFactorStore
-from facegate.liveness.params import LivenessParams
 from tests.synthetic_face import live_face, photo_face, real_face, sample
 
 NOW = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
@@ -58,7 +58,7 @@ def codes(tmp_path: Path):
 
 
 def make_flow(r: Roster, codes: SecondFactorStore | None = None, **liveness) -> AccessFlow:
-    params = LivenessParams(challenge_min_blinks=1, challenge_max_blinks=1, **liveness)
+    params = LivenessConfig(challenge_min_blinks=1, challenge_max_blinks=1, **liveness)
 
     def verify(student: str, code: str):
         assert codes is not None

@@ -1,4 +1,4 @@
-"""The published JSON Schemas (docs/schemas) against what the code really emits.
+"""The published JSON Schemas (device/facegate/schemas) against what the code really emits.
 
 The schemas are checked as schemas, against events built by hand, against events of the access
 flow on a synthetic timeline, and, the one that matters, against every line a real door run

@@ -6,7 +6,7 @@ as ``admin`` (reads and commands everything) or ``proctor`` (reads only). The ca
 empty room (:class:`BlankCamera`), so nothing but the broker and the pins makes things happen.
 
 Every message seen on ``event/#``, ``cmd/result`` and ``health`` is checked against
-docs/schemas.
+device/facegate/schemas.
 """
 
 from __future__ import annotations
@@ -30,14 +30,14 @@ import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
+from facegate.common.key_files import create_key_file, read_key_file
 from facegate.config import Settings
+from facegate.config.mqtt import MqttConfig, TlsConfig
 from facegate.daemon import DoorListener, DoorService
 from facegate.events.commands import sign_command
-from facegate.events.mqtt_settings import MqttConfig, TlsConfig
 from facegate.events.operator import send_command
 from facegate.hardware.mock_pins import on_periods
 from facegate.identity.gallery import open_configured_gallery
-from facegate.identity.sealing import create_key_file, read_key_file
 from facegate.identity.second_factor import SecondFactorStore
 from facegate.vision.pipeline import FacePipeline
 from facegate.vision.sources.base import Frame
@@ -197,7 +197,7 @@ def retained_now(broker: Broker, topic: str, user: str = "proctor") -> Message:
 
 
 def validate_messages(*clients: Client, skip: Callable[[Message], bool] = lambda m: False) -> int:
-    """Check every event, command result and health message against docs/schemas."""
+    """Check every event, command result and health message against device/facegate/schemas."""
     checked = 0
     for client in clients:
         for m in list(client.messages):

@@ -10,10 +10,10 @@ from pathlib import Path
 import paho.mqtt.client as mqtt
 import pytest
 
+from facegate.config.mqtt import MqttConfig
 from facegate.events.access_event import AccessEvent
 from facegate.events.journal import JournalSink, read_journal
 from facegate.events.mqtt_link import MqttLink
-from facegate.events.mqtt_settings import MqttConfig
 from facegate.events.outbox import Outbox
 from facegate.events.recorder import EventRecorder
 from facegate.events.topics import Topics

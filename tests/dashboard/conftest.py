@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from facegate.identity.sealing import create_key_file
+from facegate.common.key_files import create_key_file
 from tests.dashboard.browser import Browser
 from tests.mosquitto_broker import Broker, free_port, make_pki
 

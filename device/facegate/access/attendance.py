@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import csv
 import io
-import sqlite3
 from datetime import datetime
 from pathlib import Path
 
-from facegate.identity.db import create_private_file, transaction
+from facegate.common.sqlite import open_store, transaction
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS attendance (
@@ -28,9 +27,7 @@ COLUMNS = ("session_id", "student_id", "entered_at", "attempt_id")
 class AttendanceLog:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
-        if not self.path.exists():
-            create_private_file(self.path)
-        self._conn = sqlite3.connect(self.path, isolation_level=None)
+        self._conn = open_store(self.path)
         self._conn.execute(_SCHEMA)
 
     def close(self) -> None:

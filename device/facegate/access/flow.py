@@ -21,10 +21,10 @@ from datetime import datetime
 from enum import StrEnum
 
 from facegate.access.roster import Roster
+from facegate.config.liveness import LivenessConfig
 from facegate.events.access_event import AccessEvent
 from facegate.identity.totp import CodeResult, Verdict
 from facegate.liveness.challenge import Challenge, draw_challenge
-from facegate.liveness.params import LivenessParams
 from facegate.liveness.samples import FaceSample
 from facegate.liveness.verdict import LivenessCheck
 
@@ -104,7 +104,7 @@ Effect = Prompt | ClearPrompt | Recognise | AskCode | Unlock | Decided
 class FlowSettings:
     device_id: str = "door-1"
     room: str = ""
-    liveness: LivenessParams = field(default_factory=LivenessParams)
+    liveness: LivenessConfig = field(default_factory=LivenessConfig)
     face_lost_s: float = 1.0
     recognition_timeout_s: float = 5.0
     code_timeout_s: float = 30.0

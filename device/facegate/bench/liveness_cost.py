@@ -18,9 +18,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from facegate.config.liveness import LivenessConfig
 from facegate.errors import FacegateError
 from facegate.liveness.ear import eyes_aspect_ratio
-from facegate.liveness.params import LivenessParams
 from facegate.liveness.samples import FaceSample
 from facegate.liveness.verdict import LivenessCheck
 from facegate.vision.haar import HaarFaceDetector
@@ -60,7 +60,7 @@ def measure_liveness_cost(videos: list[Path], fps: float = 30.0) -> dict:
     frames = 0
     for video in videos:
         tracker.reset()
-        check = LivenessCheck(0.0, LivenessParams(challenge=False, timeout_s=120.0))
+        check = LivenessCheck(0.0, LivenessConfig(challenge=False, timeout_s=120.0))
         for i, raw in enumerate(video_frames(video)):
             frame = to_640x480(raw)
             grey = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)

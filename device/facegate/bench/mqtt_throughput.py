@@ -39,11 +39,11 @@ import numpy as np
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
+from facegate.config.mqtt import MqttConfig
 from facegate.errors import FacegateError
 from facegate.events.access_event import AccessEvent
 from facegate.events.journal import JournalSink
 from facegate.events.mqtt_link import MqttLink
-from facegate.events.mqtt_settings import MqttConfig
 from facegate.events.outbox import Outbox
 from facegate.events.recorder import EventRecorder, event_payload
 

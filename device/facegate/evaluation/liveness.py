@@ -22,11 +22,11 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from facegate.config.liveness import LivenessConfig
 from facegate.errors import DatasetError
 from facegate.evaluation.photo_attack import held_photo_frames, seed_for
 from facegate.liveness.blinks import Blink, BlinkDetector
 from facegate.liveness.challenge import Challenge, replay_blinks
-from facegate.liveness.params import LivenessParams
 from facegate.liveness.samples import FaceSample, eye_frame
 from facegate.liveness.verdict import LivenessCheck
 from facegate.vision.haar import HaarFaceDetector
@@ -91,7 +91,7 @@ def video_with_times(path: Path, fps: float | None = None) -> tuple[Iterator, fl
     return frames(), rate
 
 
-def detect_blinks(samples: list[FaceSample], params: LivenessParams) -> BlinkDetector:
+def detect_blinks(samples: list[FaceSample], params: LivenessConfig) -> BlinkDetector:
     detector = BlinkDetector(params)
     previous = None
     for s in samples:
@@ -102,7 +102,7 @@ def detect_blinks(samples: list[FaceSample], params: LivenessParams) -> BlinkDet
     return detector
 
 
-def run_check(samples: list[FaceSample], params: LivenessParams, duration: float) -> dict:
+def run_check(samples: list[FaceSample], params: LivenessConfig, duration: float) -> dict:
     """Liveness without a challenge over a whole sequence: the verdict and when."""
     check = LivenessCheck(0.0, params.model_copy(update={"timeout_s": max(duration, 0.6)}))
     verdict = None
@@ -119,7 +119,7 @@ def run_check(samples: list[FaceSample], params: LivenessParams, duration: float
     }
 
 
-def replay_pass_rate(blinks: list[Blink], duration: float, params: LivenessParams) -> dict:
+def replay_pass_rate(blinks: list[Blink], duration: float, params: LivenessConfig) -> dict:
     """How often this recording, replayed, passes a random challenge.
 
     The prompt falls at a uniformly random moment of the recording (every 0.1 s) and asks for
@@ -191,7 +191,7 @@ def read_annotations(path: Path) -> dict:
     return notes
 
 
-def evaluate_clips(clips: Path, notes: dict, params: LivenessParams) -> dict:
+def evaluate_clips(clips: Path, notes: dict, params: LivenessConfig) -> dict:
     tracker = new_tracker()
     per_clip = {}
     totals = Counter()
@@ -281,7 +281,7 @@ def eye_centres(photo: np.ndarray, tracker: FaceTracker) -> np.ndarray | None:
     return np.array([face.landmarks[36:42].mean(axis=0), face.landmarks[42:48].mean(axis=0)])
 
 
-def _attack_one(args: tuple[Path, LivenessParams, bool]) -> dict:
+def _attack_one(args: tuple[Path, LivenessConfig, bool]) -> dict:
     global _WORKER_TRACKER
     path, params, wave = args
     if _WORKER_TRACKER is None:
@@ -319,7 +319,7 @@ def _attack_one(args: tuple[Path, LivenessParams, bool]) -> dict:
 
 
 def evaluate_attacks(
-    paths: list[Path], params: LivenessParams, jobs: int, hand_wave: bool = False
+    paths: list[Path], params: LivenessConfig, jobs: int, hand_wave: bool = False
 ) -> dict:
     """Every file as an attack; with ``hand_wave`` every still also with a finger passed over
     its eyes twice (the attack that fools EAR-only blink checks)."""
@@ -354,11 +354,11 @@ def evaluate_liveness(
     clips: Path,
     annotations: Path,
     attacks: list[Path] | None = None,
-    params: LivenessParams | None = None,
+    params: LivenessConfig | None = None,
     jobs: int | None = None,
     hand_wave: bool = False,
 ) -> dict:
-    params = params or LivenessParams()
+    params = params or LivenessConfig()
     report = evaluate_clips(clips, read_annotations(annotations), params)
     report.update({"apcer": None, "n_attacks": 0})
     if attacks:

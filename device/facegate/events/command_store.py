@@ -8,10 +8,11 @@ lockdown.
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import threading
 from pathlib import Path
+
+from facegate.common.sqlite import open_store
 
 
 class CommandStore:
@@ -19,12 +20,7 @@ class CommandStore:
         self.path = Path(path)
         self._horizon = 2 * window_s
         self._lock = threading.Lock()
-        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        if not self.path.exists():
-            os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT, 0o600))
-        self._conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-        self._conn.execute("PRAGMA journal_mode = WAL")
-        self._conn.execute("PRAGMA synchronous = FULL")
+        self._conn = open_store(self.path, wal=True, threads=True)
         self._conn.execute("CREATE TABLE IF NOT EXISTS nonces (nonce TEXT PRIMARY KEY, ts INT)")
         self._conn.execute("CREATE TABLE IF NOT EXISTS flags (name TEXT PRIMARY KEY, value INT)")
 

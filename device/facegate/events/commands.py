@@ -6,7 +6,7 @@ body names the command and the door, a timestamp within ``window_s`` of the door
 a nonce the door has never accepted. The signature is checked first, so unsigned noise never
 touches the nonce store.
 
-Payload (docs/schemas/command.schema.json)::
+Payload (device/facegate/schemas/command.schema.json)::
 
     {"body": "{\"cmd\":\"unlock\",\"device_id\":\"door-1\",\"ts\":1763780000,
                \"nonce\":\"3f9a...\",\"args\":{}}",
@@ -37,8 +37,8 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from facegate.common.ids import is_student_id
 from facegate.events.topics import COMMANDS
-from facegate.identity.gallery import STUDENT_ID
 
 MAX_PAYLOAD = 4096
 _NONCE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
@@ -215,7 +215,7 @@ class CommandVerifier:
             return "what must be gallery, roster or all"
         if name == "override":
             sid = args.get("student_id")
-            if not isinstance(sid, str) or not STUDENT_ID.fullmatch(sid):
+            if not is_student_id(sid):
                 return "override needs a student id (letters, digits, _ . @ -; 1-64)"
             valid = args.get("valid_s", 3600)
             if not isinstance(valid, int) or isinstance(valid, bool) or not 60 <= valid <= 86400:

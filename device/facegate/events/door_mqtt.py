@@ -12,16 +12,16 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+from facegate.common.key_files import read_key_file
+from facegate.config.mqtt import MqttConfig
 from facegate.errors import ConfigError
 from facegate.events.access_event import SCHEMA_VERSION
 from facegate.events.command_store import CommandStore
 from facegate.events.commands import Command, CommandVerifier, Rejection
 from facegate.events.ha_discovery import discovery_messages
 from facegate.events.mqtt_link import MqttLink
-from facegate.events.mqtt_settings import MqttConfig
 from facegate.events.outbox import Outbox
 from facegate.events.topics import Topics
-from facegate.identity.sealing import read_key_file
 
 log = logging.getLogger("facegate.mqtt")
 

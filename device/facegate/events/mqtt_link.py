@@ -24,7 +24,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-from facegate.events.mqtt_settings import MqttConfig
+from facegate.config.mqtt import MqttConfig
 from facegate.events.outbox import Outbox
 from facegate.events.topics import Topics
 

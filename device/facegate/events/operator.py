@@ -13,10 +13,10 @@ import time
 
 import paho.mqtt.client as mqtt
 
+from facegate.config.mqtt import MqttConfig
 from facegate.errors import FacegateError
 from facegate.events.commands import open_reply, sign_command
 from facegate.events.mqtt_link import make_client
-from facegate.events.mqtt_settings import MqttConfig
 from facegate.events.topics import Topics
 
 

@@ -14,10 +14,11 @@ from pathlib import Path
 
 import pyotp
 
+from facegate.common.key_files import create_key_file, read_key_file
+from facegate.common.sqlite import open_store, transaction
 from facegate.errors import GalleryError, KeyFileError
-from facegate.identity.db import create_private_file, transaction
 from facegate.identity.gallery import validate_student_id
-from facegate.identity.sealing import Sealer, SealError, create_key_file, read_key_file
+from facegate.identity.sealing import Sealer, SealError
 from facegate.identity.totp import (
     DIGITS,
     STEP_S,
@@ -68,8 +69,7 @@ class SecondFactorStore:
             if not key_path.exists():
                 create_key_file(key_path)
             sealer = Sealer(read_key_file(key_path))
-            create_private_file(path)
-            conn = sqlite3.connect(path, isolation_level=None)
+            conn = open_store(path)
             try:
                 with transaction(conn):
                     for statement in filter(None, (s.strip() for s in _SCHEMA.split(";"))):
@@ -87,7 +87,7 @@ class SecondFactorStore:
             raise KeyFileError(f"key file {key_path} is missing: {path} cannot be opened")
         sealer = Sealer(read_key_file(key_path))
         try:
-            conn = sqlite3.connect(f"file:{path}?mode=rw", uri=True, isolation_level=None)
+            conn = open_store(path, create=False)
             meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
             conn.execute("SELECT student_id FROM totp LIMIT 1").fetchall()
             conn.execute("SELECT student_id FROM overrides LIMIT 1").fetchall()

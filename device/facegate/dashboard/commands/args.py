@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from facegate.identity.gallery import STUDENT_ID
+from facegate.common.ids import STUDENT_ID
 
 COMMANDS = ("unlock", "lockdown", "reload", "override")
 

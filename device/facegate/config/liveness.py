@@ -6,12 +6,12 @@ seconds so that the logic works the same at 10, 15, 30 or 60 frames per second.
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
+
+from facegate.config.base import Section
 
 
-class LivenessParams(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
+class LivenessConfig(Section):
     # Open-eye baseline: per eye, the median EAR of the last baseline_window_s outside dips.
     baseline_window_s: float = Field(default=2.0, gt=0.2, le=30.0)
     min_history_s: float = Field(default=0.3, ge=0.0, le=5.0)
@@ -61,7 +61,7 @@ class LivenessParams(BaseModel):
     timeout_s: float = Field(default=8.0, gt=0.5, le=120.0)
 
     @model_validator(mode="after")
-    def _consistent(self) -> LivenessParams:
+    def _consistent(self) -> LivenessConfig:
         if self.closed_ratio >= self.open_ratio:
             raise ValueError("closed_ratio must be below open_ratio")
         if self.challenge_min_blinks > self.challenge_max_blinks:

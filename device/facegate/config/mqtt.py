@@ -10,12 +10,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
+
+from facegate.config.base import Section, credential
 
 
-class TlsConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
+class TlsConfig(Section):
     # The CA that signed the broker's certificate; None: the system's trust store.
     ca_file: Path | None = None
     # A client certificate and its key, for brokers that require one (both or neither).
@@ -33,9 +33,7 @@ class TlsConfig(BaseModel):
         return self
 
 
-class MqttConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
+class MqttConfig(Section):
     # Off: events are kept in the journal only (and the outbox is not used).
     enabled: bool = False
     host: str = Field(default="localhost", min_length=1, max_length=253)
@@ -90,7 +88,7 @@ class MqttConfig(BaseModel):
 
     @model_validator(mode="after")
     def _consistent(self) -> MqttConfig:
-        if self.password_file is not None and self.username is None:
+        if self.password_path() is not None and self.username is None:
             raise ValueError("mqtt.password_file needs mqtt.username")
         if self.reconnect_max_s < self.reconnect_min_s:
             raise ValueError("mqtt.reconnect_max_s must be at least mqtt.reconnect_min_s")
@@ -99,8 +97,17 @@ class MqttConfig(BaseModel):
     def prefix(self, device_id: str) -> str:
         return self.topic_prefix or f"facegate/{device_id}"
 
+    def password_path(self) -> Path | None:
+        """The password file: the config's, else systemd's credential ``mqtt.password``."""
+        return self.password_file or credential("mqtt.password")
+
+    def command_key_path(self) -> Path | None:
+        """The door's command key: the config's, else systemd's credential ``command.key``."""
+        return self.command_key_file or credential("command.key")
+
     def password(self) -> str | None:
-        if self.password_file is None:
+        path = self.password_path()
+        if path is None:
             return None
-        lines = self.password_file.read_text(encoding="utf-8").splitlines()
+        lines = path.read_text(encoding="utf-8").splitlines()
         return lines[0] if lines else ""

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, Field, field_validator, model_validator
+
+from facegate.config.base import Section
 
 _SEPARATE_LEDS = ("green_led_pin", "red_led_pin", "amber_led_pin")
 
@@ -28,9 +30,7 @@ def _bcm(pin: int) -> int:
 BcmPin = Annotated[int, AfterValidator(_bcm)]
 
 
-class HardwareConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
+class HardwareConfig(Section):
     # lgpio on the Pi 5; mock only for the demo and tests (never a silent fallback).
     pin_factory: Literal["lgpio", "mock"] = "lgpio"
     # Door relay (BCM); active_high False for relay boards that switch on a low input.

@@ -1,22 +1,16 @@
-"""The ``[camera]`` configuration section and the factory that turns it into a frame source."""
+"""``[camera]``: which camera to read, at what size and rate, and how hard to retry."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
-from facegate.vision.sources.base import FrameSource
-from facegate.vision.sources.image_folder import ImageFolderSource
-from facegate.vision.sources.opencv_source import NETWORK_SCHEMES, OpenCVSource
-from facegate.vision.sources.picamera2_source import Picamera2Source
+from facegate.config.base import Section
 
 
-class CameraConfig(BaseModel):
+class CameraConfig(Section):
     """Which camera to read, at what size and rate, and how hard to try when it fails."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     kind: Literal["picamera2", "opencv", "folder"] = "picamera2"
     # picamera2: camera number; opencv: webcam index, video file or rtsp/http URL; folder: path.
@@ -58,19 +52,3 @@ class CameraConfig(BaseModel):
                 f"reopen_initial_s ({self.reopen_initial_s})"
             )
         return self
-
-
-def open_source(cfg: CameraConfig) -> FrameSource:
-    """The source ``cfg`` describes, constructed but not opened (the capture thread opens it)."""
-    if cfg.kind == "picamera2":
-        return Picamera2Source(cfg.width, cfg.height, cfg.fps, camera_num=int(cfg.device))
-    if cfg.kind == "folder":
-        return ImageFolderSource(Path(cfg.device), fps=cfg.fps)
-    target: int | str | Path
-    if cfg.device.isdigit():
-        target = int(cfg.device)
-    elif cfg.device.lower().startswith(NETWORK_SCHEMES):
-        target = cfg.device
-    else:
-        target = Path(cfg.device)
-    return OpenCVSource(target, cfg.width, cfg.height, cfg.fps)

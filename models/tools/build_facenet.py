@@ -90,7 +90,7 @@ def convert(graph: Path, crops: list[np.ndarray] | None) -> bytes:
 
 
 def main() -> None:
-    here = Path(__file__).resolve().parent
+    here = Path(__file__).resolve().parents[1]  # models/
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--videos", type=Path, nargs="+", required=True)
     parser.add_argument("--every", type=int, default=8, help="use every N-th frame")
