@@ -13,11 +13,11 @@ from pathlib import Path
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from facegate.common.key_files import read_key_file
 from facegate.dashboard.commands.args import Plan
 from facegate.dashboard.store.tables import commands
 from facegate.errors import FacegateError
 from facegate.events.commands import open_reply, sign_command
-from facegate.common.key_files import read_key_file
 
 log = logging.getLogger("facegate.dashboard.commands")
 
