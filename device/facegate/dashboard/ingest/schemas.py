@@ -1,4 +1,4 @@
-"""Validators for docs/schemas (draft 2020-12), compiled once; the first error as one line.
+"""Validators for facegate/schemas (draft 2020-12), compiled once; the first error as one line.
 
 jsonschema-rs, not the pure-Python jsonschema: on this machine the access event's schema took
 1.6-2.5 ms per message with jsonschema 4.26 (a ceiling near 400 events/s on one core, before
