@@ -140,10 +140,23 @@ class Dashboard:
         )
 
     def add_users(self) -> None:
-        secrets = self.dir / "secrets"
-        for name, role in ROLES.items():
-            pw = secret_file(secrets, f"{name}.pw", PASSWORDS[name])
-            self.cli("add-user", name, "--role", role, "--password-file", str(pw))
+        """admin through the CLI (as an installer would), the others in-process (faster)."""
+        from facegate.dashboard.auth.users import add_user
+        from facegate.dashboard.store.engine import open_engine
+
+        pw = secret_file(self.dir / "secrets", "admin.pw", PASSWORDS["admin"])
+        self.cli("add-user", "admin", "--role", "admin", "--password-file", str(pw))
+
+        async def others() -> None:
+            engine = await open_engine(self.database_url())
+            try:
+                for name, role in ROLES.items():
+                    if name != "admin":
+                        await add_user(engine, name, role, PASSWORDS[name])
+            finally:
+                await engine.dispose()
+
+        asyncio.run(others())
 
     def add_key(self, device_id: str, key_file: Path) -> None:
         target = self.keys / f"{device_id}.key"
