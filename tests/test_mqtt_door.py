@@ -272,6 +272,9 @@ def door_setup(
         "reconnect_min_s": 1.0,
         "reconnect_max_s": 2.0,
         "command_key_file": key_file if command_key else None,
+        # This bench has no NTP: commands would be refused until a synchronised clock
+        # (test_commands_wait_for_a_synchronised_clock checks that refusal itself).
+        "require_clock_sync": False,
         **mqtt_settings,
     }
     settings = settings.model_copy(update={"mqtt": MqttConfig.model_validate(config)})
@@ -436,6 +439,7 @@ username = "{m.username}"
 password_file = "{m.password_file}"
 keepalive_s = 5
 command_key_file = "{m.command_key_file}"
+require_clock_sync = false
 
 [mqtt.tls]
 ca_file = "{m.tls.ca_file}"
@@ -538,6 +542,33 @@ def test_door_state_and_a_signed_remote_unlock(
     ((_, held),) = on_periods(factory, RELAY)
     assert held == pytest.approx(1.5, abs=0.3)
     assert validate_messages(admin) == 2  # the answer and the remote_command alarm
+
+
+def test_commands_wait_for_a_synchronised_clock(
+    tmp_path, secure_broker, pipeline, factory, clients, doors
+):
+    """With mqtt.require_clock_sync (the default), a correctly signed command is refused as
+    clock_unsynchronised until the kernel reports the clock synchronised; health says which.
+    The kernel is asked for real: on a machine whose clock is synchronised the command goes
+    through, on one without NTP (this bench, a Pi before its first sync) it is refused."""
+    from facegate.service.clock import kernel_clock_synchronised
+
+    setup = door_setup(
+        tmp_path, secure_broker, pipeline, require_clock_sync=True, health_interval_s=1.0
+    )
+    assert setup.key is not None
+    admin = clients(secure_broker, "admin", [f"{PREFIX}/#"])
+    door = doors(setup.settings, factory, pipeline).start(admin)
+    synced = kernel_clock_synchronised()
+    answer = send_command(setup.admin, DEVICE, setup.key, "unlock", {"seconds": 1.0}, timeout=5)
+    health = admin.wait_for(on_topic(f"{PREFIX}/health"), timeout=10).json()
+    assert door.stop() == 0
+    assert health["clock_synchronised"] is synced
+    if synced:
+        assert answer["accepted"] is True
+    else:
+        assert (answer["accepted"], answer["reason"]) == (False, "clock_unsynchronised")
+        assert on_periods(factory, RELAY) == []
 
 
 def test_lockdown_refuses_unlocks_and_survives_a_restart(

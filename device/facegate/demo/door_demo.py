@@ -133,7 +133,8 @@ def demo_settings(
 ) -> Settings:
     mqtt_section: dict = {"enabled": False}
     if mqtt is not None:  # the whole section: a real broker's user, password file and TLS too
-        mqtt_section = {**mqtt.model_dump(), "enabled": True}
+        # Mock pins and a frames' clock: the demo takes commands without waiting for NTP.
+        mqtt_section = {**mqtt.model_dump(), "enabled": True, "require_clock_sync": False}
     return base.model_validate(
         {
             **base.model_dump(),
