@@ -55,6 +55,14 @@ def test_door_benchmark_reports_every_figure_from_the_cli():
     assert {"grey", "detect", "landmarks", "liveness", "per_frame"} <= set(r["stages"])
     assert r["peer"]["upsample"] == 0 and r["peer_per_frame_ms_p50"] > 0
     assert r["speedup_vs_peer"] > 1
-    assert 0 < r["blink_to_relay_ms"] < 5000 and r["blink_to_relay"]["runs"][0]["blink"] == [94, 98]
-    assert r["blink_to_relay_challenge_ms"] > 0 and r["rss_mb"] > 0
+    assert r["rss_mb"] > 0
+    # Blink to relay plays the clip live (25 frames/s): a machine too loaded to keep up drops
+    # frames and misses the blink, and the run says so instead of a time.
+    for mode in ("blink_to_relay", "blink_to_relay_challenge"):
+        (run,) = r[mode]["runs"]
+        if "blink_to_relay_ms" in run:
+            assert run["blink"] == [94, 98] and 0 < run["blink_to_relay_ms"] < 5000
+            assert r[f"{mode}_ms"] == run["blink_to_relay_ms"]
+        else:
+            assert run["granted"] is False and r[f"{mode}_ms"] is None
     assert "door" in CliRunner().invoke(cli, ["bench", "--help"]).output
