@@ -3,9 +3,10 @@
 The camera loop keeps tracking (a second face stepping in must still end the attempt) while
 FaceNet runs. One job at a time; an answer for an attempt that has ended is dropped by the flow.
 
-The 1:N search first looks among the current session's students only (fewer candidates, fewer
-false matches); when nobody there matches, the whole gallery is searched so that an enrolled
-student at the wrong exam is told ``not_on_roster`` rather than ``unknown_face``.
+The 1:N search covers the whole gallery even when the session's students are given: a face
+is accepted only as the nearest enrolled student overall. A face whose nearest student is
+enrolled but not on this session's roster is answered as that student (the flow then says
+``not_on_roster``), never as the roster's closest look-alike.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import numpy as np
 
 from facegate.access.best_frames import CandidateFrame
 from facegate.access.flow import Recognition
-from facegate.identity.matcher import Match
+from facegate.identity.matcher import ACCEPTED, NOT_A_CANDIDATE, Match
 from facegate.identity.recognizer import Recognizer
 from facegate.vision.detection import Detection
 
@@ -53,15 +54,15 @@ def recognise(recognizer: Recognizer, job: RecognitionJob) -> Recognition:
         return Recognition(job.attempt_id, None, "no_face", elapsed_ms=_since(started))
     probe = average_embedding(vectors)
     match: Match = recognizer.identify(probe, list(job.candidates) if job.candidates else None)
-    if not match.accepted and job.candidates is not None:
-        anyone = recognizer.identify(probe)
-        if anyone.accepted:
-            match = anyone
+    student, distance = match.student_id, match.distance
+    if match.reason == NOT_A_CANDIDATE:
+        # The whole-gallery check: this face is another enrolled student, off the roster.
+        student, distance = match.nearest_id, match.nearest_distance
     return Recognition(
         job.attempt_id,
-        match.student_id,
-        match.reason,
-        round(match.distance, 4) if np.isfinite(match.distance) else None,
+        student,
+        ACCEPTED if student is not None else match.reason,
+        round(distance, 4) if distance is not None and np.isfinite(distance) else None,
         round(match.threshold, 4),
         _since(started),
     )
