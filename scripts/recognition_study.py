@@ -169,7 +169,45 @@ def fusion_rule(a: str, b: str, scale_b: float) -> Rule:
     return rule
 
 
+def ztnorm_rule(variant: str = "facenet") -> Rule:
+    """T-norm of the probe after Z-norm of each centroid (both cohorts: the gallery)."""
+    z = znorm_rule(variant)
+
+    def rule(g: Gallery, p: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        c = g.centroids(variant)
+        imp = 1.0 - c @ g.templates[variant].T
+        own = g.owner[None, :] == np.arange(len(c))[:, None]
+        imp = np.where(own, np.nan, imp)
+        mu, sd = np.nanmean(imp, axis=1), np.nanstd(imp, axis=1) + 1e-6
+        zd = ((1.0 - p[variant] @ c.T) - mu[None, :]) / sd[None, :]
+        best, d1, _ = _nearest(zd)
+        rest = np.sort(zd, axis=1)[:, 1:]
+        return best, (d1 - rest.mean(axis=1)) / (rest.std(axis=1) + 1e-6)
+
+    del z
+    return rule
+
+
+def tnorm_fusion_rule(a: str, b: str) -> Rule:
+    """Sum of the two embedders' T-normed distances."""
+
+    def rule(g: Gallery, p: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        total = 0.0
+        for v in (a, b):
+            d = 1.0 - p[v] @ g.centroids(v).T
+            total = total + (d - d.mean(axis=1, keepdims=True)) / (
+                d.std(axis=1, keepdims=True) + 1e-6
+            )
+        best, d1, _ = _nearest(total)
+        return best, d1
+
+    return rule
+
+
 RULES: dict[str, Callable[[], Rule]] = {
+    "ztnorm": lambda: ztnorm_rule(),
+    "tnorm-fusion": lambda: tnorm_fusion_rule("facenet", "dlib"),
+    "dlib-tnorm": lambda: tnorm_rule(None, "dlib"),
     "centroid": lambda: centroid_rule(),
     "margin0.5": lambda: margin_rule(0.5),
     "margin1": lambda: margin_rule(1.0),
@@ -192,6 +230,8 @@ VARIANTS = {
     "dlib": ["dlib"],
     "dlib-margin1": ["dlib"],
     "fusion": ["dlib"],
+    "tnorm-fusion": ["dlib"],
+    "dlib-tnorm": ["dlib"],
 }
 
 

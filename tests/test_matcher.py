@@ -196,3 +196,28 @@ def test_identify_from_many_threads_while_a_new_matcher_is_built(world):
     assert all(a == expected for a in answers) and len(answers) == 150
     assert len(built[0]) == 2005 and len(old) == 5
     assert built[0].identify(probes[0]).reason == ACCEPTED
+
+
+def test_the_threshold_falls_with_the_number_of_students_who_may_be_accepted():
+    """More candidates, more chances for a stranger: a face 0.30 from its student passes on a
+    roster of 10 and not when any of 2,000 students could be named."""
+    rule = OpenSetRule(0.24, 0.0, slope=0.045, reference_size=300)
+    assert rule.threshold_for(300) == pytest.approx(0.24)
+    assert rule.threshold_for(10) == pytest.approx(0.24 + 0.045 * np.log(30))
+    assert rule.threshold_for(3) == rule.threshold_for(10)  # no growth below 10 students
+    assert rule.threshold_for(2000) < 0.16
+    assert OpenSetRule(0.3).threshold_for(10**6) == 0.3  # no slope: fixed
+    rng = np.random.default_rng(11)
+    a = rng.normal(size=DIM)
+    a /= np.linalg.norm(a)
+    others = rng.normal(size=(1999, DIM))
+    labels = ["A"] * 3 + [f"x{i}" for i in range(1999)]
+    m = Matcher(labels, np.vstack([np.tile(a, (3, 1)), others]), rule)
+    side = rng.normal(size=DIM)
+    side -= (side @ a) * a
+    side /= np.linalg.norm(side)
+    probe = 0.70 * a + np.sqrt(1 - 0.70**2) * side  # cosine distance 0.30 from A
+    small = m.identify(probe, candidates=["A"] + [f"x{i}" for i in range(9)])
+    assert small.accepted and small.threshold > 0.30
+    whole = m.identify(probe)
+    assert whole.reason == UNKNOWN and whole.threshold < 0.30 and whole.nearest_id == "A"

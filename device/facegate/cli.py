@@ -372,7 +372,8 @@ def gallery_calibrate(ctx: Context, target_far: float, margin: float | None, res
 
     Each enrolled student plays the stranger against the whole rest of the gallery, as the
     door decides (nearest student, margin); the threshold lets at most TARGET_FAR of those
-    strangers in. The FAR is per probe, so it holds at this gallery's size.
+    strangers in. The FAR is per probe, so it holds at this gallery's size; a smaller roster
+    gets a threshold raised by the shipped slope per e-fold fewer students.
     """
     from datetime import UTC, datetime
 
@@ -406,6 +407,8 @@ def gallery_calibrate(ctx: Context, target_far: float, margin: float | None, res
                 calibrated_at=datetime.now(UTC).isoformat(timespec="seconds"),
                 margin=margin,
                 rule=CALIBRATION_RULE,
+                slope=shipped.slope,
+                reference_size=max(len(set(labels)) - 1, 1),
             )
         )
     click.echo(
@@ -495,6 +498,14 @@ _embedder_option = click.option(
 )
 
 
+_cache_option = click.option(
+    "--cache",
+    type=click.Path(path_type=Path, file_okay=False),
+    envvar="FACEGATE_EVAL_CACHE",
+    help="Keep embeddings here (outside the repository) to skip re-embedding the same photos.",
+)
+
+
 def _threshold(settings: Settings, embedder: str, override: float | None) -> float:
     from facegate.identity.thresholds import shipped_threshold
 
@@ -508,10 +519,15 @@ def _rule(settings: Settings, embedder: str, threshold: float | None, margin: fl
     from facegate.identity.matcher import OpenSetRule
     from facegate.identity.thresholds import shipped_rule
 
-    shipped = shipped_rule(embedder)
+    rule = shipped_rule(embedder)
+    fixed = threshold if threshold is not None else settings.matcher.threshold
+    if fixed is not None:  # one threshold whatever the number of students
+        rule = OpenSetRule(fixed, rule.margin)
     if margin is None:
-        margin = settings.matcher.margin if settings.matcher.margin is not None else shipped.margin
-    return OpenSetRule(_threshold(settings, embedder, threshold), margin)
+        margin = settings.matcher.margin
+    if margin is not None:
+        rule = OpenSetRule(rule.threshold, margin, rule.slope, rule.reference_size)
+    return rule
 
 
 @eval_group.command("identities")
@@ -542,6 +558,7 @@ def _rule(settings: Settings, embedder: str, threshold: float | None, margin: fl
 )
 @click.option("--threshold", type=float, help="Override the shipped threshold.")
 @click.option("--margin", type=click.FloatRange(0.0, 1.99), help="Override the shipped margin.")
+@_cache_option
 @click.option("--json", "as_json", is_flag=True)
 @pass_ctx
 def eval_identities(
@@ -554,6 +571,7 @@ def eval_identities(
     sizes: str,
     threshold: float | None,
     margin: float | None,
+    cache: Path | None,
     as_json: bool,
 ) -> None:
     """Closed-set accuracy (paper's Table 1) and open-set FAR/FRR on a folder per person,
@@ -577,6 +595,8 @@ def eval_identities(
         rotations=rotations,
         sizes=size_list,
         progress=not as_json,
+        cache=cache,
+        detection=ctx.settings.detection.model_dump_json(),
     )
     if as_json:
         click.echo(json.dumps(report.to_dict(), indent=2))
@@ -646,6 +666,7 @@ def eval_liveness(
 )
 @click.option("--threshold", type=float, help="Override the shipped threshold.")
 @click.option("--plot", type=click.Path(path_type=Path, dir_okay=False), help="Write a ROC PNG.")
+@_cache_option
 @click.option("--json", "as_json", is_flag=True)
 @pass_ctx
 def eval_pairs(
@@ -656,6 +677,7 @@ def eval_pairs(
     compare: tuple[str, ...],
     threshold: float | None,
     plot: Path | None,
+    cache: Path | None,
     as_json: bool,
 ) -> None:
     """Face verification on labelled pairs: AUC, TAR@FAR and accuracy at the threshold."""
@@ -669,7 +691,9 @@ def eval_pairs(
     reports, curves = [], {}
     for name in dict.fromkeys(names):
         pipeline = FacePipeline.from_settings(ctx.settings, detector="mtcnn", embedder=name)
-        embeddings = embed_photos(pipeline, paths, progress=not as_json)
+        embeddings = embed_photos(
+            pipeline, paths, not as_json, cache, ctx.settings.detection.model_dump_json()
+        )
         report, same, dist = evaluate_pairs(
             pairs,
             embeddings,

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import numpy as np
 from tqdm import tqdm
 
-from facegate.evaluation.identities import Protocol, open_set_score
+from facegate.evaluation.identities import Protocol
 from facegate.identity.matcher import ACCEPTED, OpenSetRule
 
 SIZES = (10, 50, 100)
@@ -38,7 +38,7 @@ def figures_by_size(
     bar = tqdm(total=len(usable) * draws, desc="gallery sizes", leave=False, disable=not progress)
     for size in usable:
         correct = rejected = wrong = n_genuine = 0
-        unknown: list[float] = []
+        unknown: list[bool] = []
         for r in range(draws):
             enrolled = sorted(rng.choice(proto.everyone, size, replace=False).tolist())
             matcher = proto.gallery(enrolled, r, rule)
@@ -52,16 +52,16 @@ def figures_by_size(
                     elif m.candidate_id != person:
                         wrong += 1
             inside = set(enrolled)
-            for person in proto.everyone:
-                if person not in inside:
-                    unknown += [open_set_score(matcher.identify(e)) for _, e in proto.found[person]]
-            unknown += [open_set_score(matcher.identify(e)) for _, e in proto.unknown]
+            strangers = [e for p in proto.everyone if p not in inside for _, e in proto.found[p]]
+            strangers += [e for _, e in proto.unknown]
+            unknown += [matcher.identify(e).reason == ACCEPTED for e in strangers]
             bar.update()
         u = np.asarray(unknown)
         out[str(size)] = {
             "galleries": draws,
             "closed_set_accuracy": correct / n_genuine,
-            "far": float(np.mean(u <= rule.threshold)) if u.size else 0.0,
+            "threshold": rule.threshold_for(size),
+            "far": float(np.mean(u)) if u.size else 0.0,
             "frr": rejected / n_genuine,
             "misidentification_rate": wrong / n_genuine,
             "n_genuine_probes": n_genuine,

@@ -34,8 +34,9 @@ Probe = tuple[Path, np.ndarray]
 class IdentityReport:
     dataset: str
     embedder: str
-    threshold: float
+    threshold: float  # for a gallery of all the set's people
     margin: float
+    slope: float
     seed: int
     rotations: int
     n_people: int
@@ -165,7 +166,7 @@ def evaluate_identities(
     errors: list[dict[str, str]] = []
     genuine_s: list[float] = []
     rejected = wrong = n_train = 0
-    unknown_s: list[float] = []
+    unknown_m: list[Match] = []
     bar = tqdm(
         total=rotations + OPEN_SET_FOLDS, desc="galleries", leave=False, disable=not progress
     )
@@ -188,7 +189,7 @@ def evaluate_identities(
                 elif m.candidate_id != person:
                     wrong += 1
         if r == 0:
-            unknown_s += [open_set_score(full.identify(e)) for _, e in proto.unknown]
+            unknown_m += [full.identify(e) for _, e in proto.unknown]
         bar.update()
 
     # Open set: leave people out of the gallery in turn; all their photos are unknown probes.
@@ -197,12 +198,12 @@ def evaluate_identities(
         out = set(left_out)
         matcher = proto.gallery([p for p in proto.everyone if p not in out], 0, rule)
         for person in left_out:
-            unknown_s += [open_set_score(matcher.identify(e)) for _, e in proto.found[person]]
+            unknown_m += [matcher.identify(e) for _, e in proto.found[person]]
         bar.update()
     bar.close()
 
     genuine = np.asarray(genuine_s, dtype=np.float64)
-    unknown = np.asarray(unknown_s, dtype=np.float64)
+    unknown = np.asarray([open_set_score(m) for m in unknown_m], dtype=np.float64)
     report = classification_report(
         truth, [str(p) for p in predicted], output_dict=True, zero_division=0
     )
@@ -215,8 +216,9 @@ def evaluate_identities(
     return IdentityReport(
         dataset=str(dataset.root),
         embedder=embedder,
-        threshold=rule.threshold,
+        threshold=rule.threshold_for(len(proto.everyone)),
         margin=rule.margin,
+        slope=rule.slope,
         seed=seed,
         rotations=rotations,
         n_people=len(proto.everyone),
@@ -229,7 +231,7 @@ def evaluate_identities(
         ),
         per_person=per_person,
         macro_f1=float(report["macro avg"]["f1-score"]),
-        far=float(np.mean(unknown <= rule.threshold)) if unknown.size else 0.0,
+        far=float(np.mean([m.reason == ACCEPTED for m in unknown_m])) if unknown_m else 0.0,
         frr=rejected / n_genuine if n_genuine else 0.0,
         misidentification_rate=wrong / n_genuine if n_genuine else 0.0,
         n_genuine_probes=n_genuine,

@@ -8,7 +8,8 @@ from facegate.evaluation.identities import IdentityReport
 def format_report(r: IdentityReport, per_person: bool = True) -> str:
     lines = [
         f"data set      {r.dataset}",
-        f"embedder      {r.embedder}   matcher {r.method}   threshold {r.threshold:.3f}   "
+        f"embedder      {r.embedder}   matcher {r.method}   threshold {r.threshold:.3f} "
+        f"(for {r.n_people} students; {r.slope:.4f} lower per e-fold of students)   "
         f"margin {r.margin:.3f}   seed {r.seed}",
         f"images        {r.n_images} ({r.n_no_face} without a face), {r.n_people} people, "
         f"{r.n_train} train / {r.n_test} test over {r.rotations} rotation(s) of the 80/20 split",
@@ -38,13 +39,14 @@ def format_report(r: IdentityReport, per_person: bool = True) -> str:
     if r.by_gallery_size:
         lines += [
             "",
-            f"{'gallery size':>13}{'closed set':>12}{'FAR':>8}{'FRR':>8}{'misid.':>8}"
-            f"{'unknown probes':>16}",
+            f"{'gallery size':>13}{'threshold':>10}{'closed set':>12}{'FAR':>8}{'FRR':>8}"
+            f"{'misid.':>8}{'unknown probes':>16}",
         ]
         for size, f in r.by_gallery_size.items():
             lines.append(
-                f"{size:>13}{f['closed_set_accuracy']:>12.2%}{f['far']:>8.2%}{f['frr']:>8.2%}"
-                f"{f['misidentification_rate']:>8.2%}{f['n_unknown_probes']:>16}"
+                f"{size:>13}{f['threshold']:>10.3f}{f['closed_set_accuracy']:>12.2%}"
+                f"{f['far']:>8.2%}{f['frr']:>8.2%}{f['misidentification_rate']:>8.2%}"
+                f"{f['n_unknown_probes']:>16}"
             )
     if r.groups:
         lines += [

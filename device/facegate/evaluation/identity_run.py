@@ -26,18 +26,21 @@ def run_identities(
     sizes: Sequence[int] = SIZES,
     draws: int = DRAWS,
     progress: bool = True,
+    cache: Path | None = None,
+    detection: str = "",
 ) -> IdentityReport:
     if (directory is None) == (groups_dir is None):
         raise DatasetError("give either a folder of identities or --groups DIR, not both")
     groups = scan_groups(groups_dir) if groups_dir is not None else {}
     dataset = merge_groups(groups_dir, groups) if groups_dir else scan_identities(directory)
     name = pipeline.embedder.name
-    embeddings = embed_photos(pipeline, dataset.all_paths(), progress=progress)
+    embeddings = embed_photos(pipeline, dataset.all_paths(), progress, cache, detection)
     report = evaluate_identities(dataset, embeddings, name, rule, seed, rotations, progress)
     proto = Protocol(dataset, embeddings, rotations, seed)
     report.by_gallery_size = figures_by_size(proto, rule, sizes, draws, seed, progress)
     report.by_gallery_size[str(report.n_people)] = {
         "galleries": rotations,
+        "threshold": report.threshold,
         "closed_set_accuracy": report.closed_set_accuracy,
         "far": report.far,
         "frr": report.frr,

@@ -70,6 +70,9 @@ class Calibration:
     calibrated_at: str
     margin: float = 0.0
     rule: str = "per-comparison"
+    # The threshold holds for reference_size students and falls by slope per e-fold more.
+    slope: float = 0.0
+    reference_size: int = 1
 
     @property
     def current(self) -> bool:

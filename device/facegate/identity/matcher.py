@@ -3,7 +3,8 @@
 Each student is summarised by the mean direction of their templates (the centroid). A probe
 is accepted as the nearest student over the *whole* gallery only if
 
-- its cosine distance to that centroid is at or below the threshold, and
+- its cosine distance to that centroid is at or below the threshold, which is lower the more
+  students may be accepted (:class:`OpenSetRule`), and
 - the second-nearest student is at least ``margin`` further away (a probe halfway between
   two students is not confidently either), and
 - when the search is limited to some candidates (the session's roster), the nearest student
@@ -19,6 +20,7 @@ arrays: no models, files or clocks.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
@@ -32,19 +34,41 @@ NO_CANDIDATES = "no_candidates"
 NOT_A_CANDIDATE = "not_a_candidate"
 
 
+# Below this many candidates the threshold stops growing (it was measured from 10 up).
+MIN_SIZE = 10
+
+
 @dataclass(frozen=True)
 class OpenSetRule:
-    """The decision's parameters: accept when distance <= threshold and the gap to the
-    second-nearest student >= margin (both cosine distances)."""
+    """The decision's parameters (cosine distances).
+
+    Accept when the distance is at or below the threshold for the number of students who may
+    be accepted (the candidates: the session's roster, else the whole gallery) and the gap to
+    the second-nearest student is at least ``margin``. The more candidates, the more chances
+    a stranger has to be near one of them, so the threshold falls by ``slope`` for every
+    e-fold of candidates: ``threshold`` holds at ``reference_size`` candidates. A slope of 0
+    is one fixed threshold.
+    """
 
     threshold: float
     margin: float = 0.0
+    slope: float = 0.0
+    reference_size: int = 1
 
     def __post_init__(self) -> None:
         if not 0.0 < self.threshold < 2.0:
             raise ValueError(f"threshold {self.threshold} is not a cosine distance in (0, 2)")
         if not 0.0 <= self.margin < 2.0:
             raise ValueError(f"margin {self.margin} is not a cosine distance in [0, 2)")
+        if not 0.0 <= self.slope < 1.0 or self.reference_size < 1:
+            raise ValueError("the slope must be in [0, 1) and the reference size >= 1")
+
+    def threshold_for(self, candidates: int) -> float:
+        """The threshold when ``candidates`` students may be accepted (never below 0.01)."""
+        if self.slope == 0.0:
+            return self.threshold
+        n = max(candidates, MIN_SIZE)
+        return max(self.threshold - self.slope * math.log(n / self.reference_size), 0.01)
 
 
 @dataclass(frozen=True)
@@ -133,7 +157,8 @@ class Matcher:
 
     @property
     def threshold(self) -> float:
-        return self.rule.threshold
+        """The threshold for a search of the whole gallery."""
+        return self.rule.threshold_for(len(self.classes))
 
     @property
     def method(self) -> str:
@@ -161,7 +186,8 @@ class Matcher:
 
         The whole gallery is searched either way: the candidates only say who may be accepted.
         """
-        t, m = self.rule.threshold, self.rule.margin
+        m = self.rule.margin
+        t = self.rule.threshold_for(len(self.classes))
         if not self.classes:
             return Match(EMPTY, None, float("inf"), t, min_margin=m)
         allowed = None
@@ -169,6 +195,7 @@ class Matcher:
             allowed = np.array([self._index[c] for c in set(candidates) if c in self._index], int)
             if allowed.size == 0:
                 return Match(NO_CANDIDATES, None, float("inf"), t, min_margin=m)
+            t = self.rule.threshold_for(int(allowed.size))
         d = self._distances(probe)
         if d.size > 1:
             first, second = np.argpartition(d, 1)[:2]

@@ -24,20 +24,26 @@ def effective_rule(settings: Settings, gallery: Gallery) -> tuple[OpenSetRule, s
     """The config's threshold/margin, else this gallery's calibration, else the shipped rule."""
     shipped = shipped_rule(gallery.embedder)
     calibration = gallery.calibration()
-    threshold, margin = shipped.threshold, shipped.margin
-    source = f"shipped for {gallery.embedder}"
+    rule, source = shipped, f"shipped for {gallery.embedder}"
     if calibration is not None and calibration.current:
-        threshold, margin = calibration.threshold, calibration.margin
+        rule = OpenSetRule(
+            calibration.threshold,
+            calibration.margin,
+            calibration.slope,
+            calibration.reference_size,
+        )
         source = f"gallery calibration (FAR {calibration.target_far:g})"
     elif calibration is not None:
         source += " (the stored calibration predates per-probe FAR: run gallery calibrate)"
     m = settings.matcher
     if m.threshold is not None:
-        threshold, source = m.threshold, "config matcher.threshold"
+        # A fixed threshold, whatever the number of students.
+        rule = OpenSetRule(m.threshold, rule.margin)
+        source = "config matcher.threshold"
     if m.margin is not None:
-        margin = m.margin
+        rule = OpenSetRule(rule.threshold, m.margin, rule.slope, rule.reference_size)
         source += ", config matcher.margin"
-    return OpenSetRule(threshold, margin), source
+    return rule, source
 
 
 def load_matcher(gallery: Gallery, settings: Settings) -> Matcher:

@@ -1,8 +1,9 @@
 """The open-set rule shipped with facegate, one per embedder (cosine distances).
 
 A probe is accepted as the nearest enrolled student when its distance to that student's
-centroid is at or below ``threshold`` and the second-nearest student is at least ``margin``
-further away.
+centroid is at or below the threshold for the number of students who may be accepted (the
+roster, else the gallery: ``threshold`` at ``reference_size`` students, ``slope`` lower for
+each e-fold more) and the second-nearest student is at least ``margin`` further away.
 
 How they were calibrated: see docs/recognition.md, "The shipped rule".
 
@@ -15,8 +16,8 @@ from __future__ import annotations
 from facegate.identity.matcher import OpenSetRule
 
 SHIPPED_RULES: dict[str, OpenSetRule] = {
-    "facenet": OpenSetRule(0.35, 0.0),
-    "facenet-float": OpenSetRule(0.35, 0.0),
+    "facenet": OpenSetRule(0.24, 0.12, slope=0.045, reference_size=300),
+    "facenet-float": OpenSetRule(0.24, 0.12, slope=0.045, reference_size=300),
     "dlib": OpenSetRule(0.049, 0.0),
 }
 
