@@ -100,6 +100,16 @@ def margin_rule(alpha: float, variant: str = "facenet") -> Rule:
     return rule
 
 
+def hard_margin_rule(margin: float, variant: str = "facenet") -> Rule:
+    """The shipped rule: the distance, unless the second-nearest is within ``margin``."""
+
+    def rule(g: Gallery, p: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        best, d1, d2 = _nearest(1.0 - p[variant] @ g.centroids(variant).T)
+        return best, np.where(d2 - d1 >= margin, d1, np.inf)
+
+    return rule
+
+
 def tnorm_rule(k: int | None = None, variant: str = "facenet") -> Rule:
     """Probe-side normalisation by the mean/std of its distances to the gallery (or its k
     nearest): how unusual is the best score for this probe."""
@@ -205,6 +215,8 @@ def tnorm_fusion_rule(a: str, b: str) -> Rule:
 
 
 RULES: dict[str, Callable[[], Rule]] = {
+    "hard-margin0.12": lambda: hard_margin_rule(0.12),
+    "dlib-hard-margin": lambda: hard_margin_rule(0.03, "dlib"),
     "ztnorm": lambda: ztnorm_rule(),
     "tnorm-fusion": lambda: tnorm_fusion_rule("facenet", "dlib"),
     "dlib-tnorm": lambda: tnorm_rule(None, "dlib"),
@@ -232,6 +244,7 @@ VARIANTS = {
     "fusion": ["dlib"],
     "tnorm-fusion": ["dlib"],
     "dlib-tnorm": ["dlib"],
+    "dlib-hard-margin": ["dlib"],
 }
 
 
@@ -318,7 +331,9 @@ class Scores:
     def threshold_at_far(self, target: float = 0.01) -> float:
         s = np.sort(self.stranger)
         k = int(np.floor(target * s.size))
-        return float(np.nextafter(s[k], -np.inf)) if k < s.size else float(s[-1])
+        if k >= s.size or not np.isfinite(s[k]):
+            return 1.99  # the margin alone keeps strangers under the target
+        return float(np.nextafter(s[k], -np.inf))
 
 
 def score(rule: Rule, ts: list[Trial], faces: Faces) -> Scores:
