@@ -92,18 +92,25 @@ def aligned_crop(image: np.ndarray, kps: np.ndarray, layout: np.ndarray) -> np.n
     return cv2.cvtColor(crop, cv2.COLOR_BGR2RGB)
 
 
-def embed_variant(root: Path, variant: str, layout: np.ndarray | None = None) -> None:
-    """Embed every main face; rows whose box has not changed since the last run are kept."""
+def embed_variant(
+    root: Path, variant: str, layout: np.ndarray | None = None, people: int | None = None
+) -> None:
+    """Embed every main face (of the first ``people`` people only, when given: the study then
+    uses only the photos every variant it needs has); rows whose box has not changed since
+    the last run are kept."""
     out = set_dir(root) / f"{variant}.npz"
     name = "dlib" if variant == "dlib" else "facenet"
     pipeline = FacePipeline.from_settings(Settings(), detector="mtcnn", embedder=name)
     dets = detections(root, pipeline)
     emb = np.full((len(dets["paths"]), pipeline.embedder.dim), np.nan, np.float32)
     todo = np.flatnonzero(~np.isnan(dets["box"][:, 0]))
+    if people is not None:
+        names = sorted({str(p).split("/")[0] for p in dets["paths"]})[:people]
+        todo = np.array([i for i in todo if str(dets["paths"][i]).split("/")[0] in names], int)
     if out.exists():
         old = np.load(out)
         if "box" in old and len(old["box"]) == len(emb):
-            same = np.all(old["box"] == dets["box"], axis=1)
+            same = np.all(old["box"] == dets["box"], axis=1) & np.isfinite(old["emb"]).all(axis=1)
             emb[same] = old["emb"][same]
             todo = np.array([i for i in todo if not same[i]], dtype=int)
     if todo.size == 0:
@@ -128,6 +135,7 @@ def main() -> None:
     parser.add_argument("sets", type=Path, nargs="+")
     parser.add_argument("--variant", action="append", default=[])
     parser.add_argument("--layout-from", type=Path, help="Set whose mean layout aligns all sets.")
+    parser.add_argument("--people", type=int, help="Embed the first N people of each set only.")
     args = parser.parse_args()
     pipeline = FacePipeline.from_settings(Settings(), detector="mtcnn")
     for root in args.sets:
@@ -138,7 +146,7 @@ def main() -> None:
     layout = np.load(saved)
     for variant in args.variant or ["facenet"]:
         for root in args.sets:
-            embed_variant(root, variant, layout)
+            embed_variant(root, variant, layout, args.people)
 
 
 if __name__ == "__main__":

@@ -36,9 +36,9 @@ from pathlib import Path
 
 from facegate.config import Settings, load_settings
 from facegate.events.access_event import AccessEvent
-from facegate.events.door_mqtt import DoorMqtt
 from facegate.events.journal import JournalSink, read_journal
 from facegate.events.recorder import EventRecorder
+from facegate.mqtt.door_mqtt import DoorMqtt
 
 ATTEMPT = re.compile(r"^fault-(\d+)$")
 
@@ -120,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
         settings.paths.data_dir,
         on_command=lambda *a: None,
     )
-    recorder = EventRecorder(journal, door.outbox, door.topics, on_added=door.link.wake)
+    recorder = EventRecorder(journal, door.outbox, door.topics.event_topic, on_added=door.link.wake)
 
     # Every journal event so far should have given exactly one outbox INSERT.
     inserts = outbox_inserts(outbox_path(settings))

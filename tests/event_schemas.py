@@ -1,4 +1,4 @@
-"""Validating messages against docs/schemas (jsonschema is a test-only dependency)."""
+"""Validating messages against device/facegate/schemas (jsonschema is a test-only dependency)."""
 
 from __future__ import annotations
 

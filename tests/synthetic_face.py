@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import cv2
 import numpy as np
 
-from facegate.liveness.samples import FaceSample
+from facegate.access.flow import Observation
+from facegate.vision.face_sample import FaceSample
 from facegate.vision.haar import HaarFaceDetector
 from facegate.vision.landmarks import LandmarkPredictor
 from facegate.vision.tracker import box_from_landmarks
@@ -70,3 +73,17 @@ def photo_face(face: np.ndarray, seconds: float, fps: float = 15.0, seed=0):
     for i in range(round(seconds * fps)):
         t = i / fps
         yield sample(moved(face, t, rng, 0.15), t)
+
+
+def observe(t: float, face: FaceSample | None, track_id: int = 1, faces_in_view: int = 1):
+    """The camera loop's observation of ``face`` as track ``track_id``."""
+    if face is None:
+        return Observation(t, None)
+    return Observation(t, replace(face, track_id=track_id, faces_in_view=faces_in_view))
+
+
+class Switch:
+    """A lockdown switch for flows under test (the door holds a real one)."""
+
+    def __init__(self) -> None:
+        self.on = False

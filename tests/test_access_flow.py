@@ -13,18 +13,18 @@ from facegate.access.flow import (
     AskCode,
     ClearPrompt,
     Decided,
-    FlowSettings,
-    Observation,
     Phase,
+    Place,
     Prompt,
     Recognise,
-    Recognition,
     Unlock,
 )
 from facegate.access.roster import Roster
+from facegate.config.access import AccessConfig
+from facegate.config.liveness import LivenessConfig
+from facegate.identity.recognition import Recognition
 from facegate.identity.second_factor import SecondFactorStore
-from facegate.liveness.params import LivenessParams
-from tests.synthetic_face import live_face, photo_face, real_face, sample
+from tests.synthetic_face import Switch, live_face, observe, photo_face, real_face, sample
 
 NOW = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
 
@@ -58,25 +58,30 @@ def codes(tmp_path: Path):
 
 
 def make_flow(r: Roster, codes: SecondFactorStore | None = None, **liveness) -> AccessFlow:
-    params = LivenessParams(challenge_min_blinks=1, challenge_max_blinks=1, **liveness)
+    params = LivenessConfig(challenge_min_blinks=1, challenge_max_blinks=1, **liveness)
 
     def verify(student: str, code: str):
         assert codes is not None
         return codes.verify(student, code, NOW.timestamp())
 
+    switch = Switch()
     flow = AccessFlow(
-        FlowSettings(device_id="door-1", room="B-204", liveness=params, cooldown_s=1.0),
+        Place("door-1", "B-204"),
+        AccessConfig(cooldown_s=1.0),
+        params,
         roster=lambda: r,
         wall_clock=lambda: NOW,
         verify_code=verify,
+        lockdown=lambda: switch.on,
     )
+    flow.switch = switch  # type: ignore[attr-defined]
     return flow
 
 
 def feed(flow: AccessFlow, samples, track_id: int = 1) -> list:
     effects = []
     for s in samples:
-        effects += flow.on_frame(Observation(s.t, s, track_id))
+        effects += flow.on_frame(observe(s.t, s, track_id))
         if any(isinstance(e, (Recognise, Decided)) for e in effects):
             break
     return effects
@@ -138,10 +143,77 @@ def test_denials_by_policy(face, r: Roster, student: str | None, reason: str) ->
 
 def test_lockdown_denies_everyone(face) -> None:
     flow = make_flow(roster())
-    flow.lockdown = True
+    flow.switch.on = True
     request = live_until_recognition(flow, face)
     effects = flow.on_recognition(Recognition(request.attempt_id, "s1", "match"), 2.6)
     assert decided(effects)[0].reasons == ("lockdown",)
+
+
+@pytest.mark.parametrize("change", ["lockdown", "session_ends", "roster_drops_student"])
+def test_the_grant_is_decided_on_the_state_at_the_moment_of_the_code(face, codes, change) -> None:
+    """Recognised and asked for a code; then lockdown, the session's end or a roster without
+    the student; then the right code: refused for what holds now, no Unlock."""
+    import pyotp
+
+    secret = codes.enroll("s1")
+    state = {"roster": roster(second_factor=True), "now": NOW}
+
+    def verify(student: str, code: str):
+        return codes.verify(student, code, state["now"].timestamp())
+
+    switch = Switch()
+    flow = AccessFlow(
+        Place("door-1", "B-204"),
+        AccessConfig(),
+        LivenessConfig(challenge_min_blinks=1, challenge_max_blinks=1),
+        roster=lambda: state["roster"],
+        wall_clock=lambda: state["now"],
+        verify_code=verify,
+        lockdown=lambda: switch.on,
+    )
+    request = live_until_recognition(flow, face)
+    (ask,) = flow.on_recognition(Recognition(request.attempt_id, "s1", "match"), 2.6)
+    assert isinstance(ask, AskCode)
+    expected = {
+        "lockdown": "lockdown",
+        "session_ends": "no_session",
+        "roster_drops_student": "not_on_roster",
+    }[change]
+    if change == "lockdown":
+        switch.on = True
+    elif change == "session_ends":
+        state["now"] = NOW + timedelta(hours=2)
+    else:
+        state["roster"] = roster(second_factor=True, students=("s2",))
+    good = pyotp.TOTP(secret).at(state["now"].timestamp())
+    effects = flow.on_code(ask.attempt_id, good, 3.0)
+    assert not any(isinstance(e, Unlock) for e in effects)
+    assert decided(effects)[0].reasons == (expected,)
+
+
+def test_lockdown_ends_the_attempt_under_way_at_once(face) -> None:
+    flow = make_flow(roster())
+    feed(flow, list(live_face(face, [], 1.0)))
+    assert flow.phase is Phase.LIVENESS
+    (clear, done) = flow.abort(1.1, "lockdown")
+    assert isinstance(clear, ClearPrompt) and done.event.reasons == ("lockdown",)
+    assert flow.phase is Phase.COOLDOWN
+
+
+def test_not_on_roster_names_the_student_only_if_configured(face) -> None:
+    for named in (False, True):
+        flow = AccessFlow(
+            Place("door-1", "B-204"),
+            AccessConfig(name_students_not_on_roster=named),
+            LivenessConfig(challenge_min_blinks=1, challenge_max_blinks=1),
+            roster=lambda: roster(students=("s2",)),
+            wall_clock=lambda: NOW,
+            verify_code=lambda s, c: None,  # type: ignore[arg-type,return-value]
+        )
+        request = live_until_recognition(flow, face)
+        (event,) = decided(flow.on_recognition(Recognition(request.attempt_id, "s1", "match"), 2))
+        assert event.reasons == ("not_on_roster",)
+        assert event.student_id == ("s1" if named else None)
 
 
 def test_second_factor_wrong_then_right_code(face, codes: SecondFactorStore) -> None:
@@ -171,7 +243,7 @@ def test_second_factor_replay_and_timeout(face, codes: SecondFactorStore) -> Non
     (ask,) = flow.on_recognition(Recognition(request.attempt_id, "s1", "match"), 2.6)
     assert flow.on_code(ask.attempt_id, code, 3.0) == []
     # The student is still at the door when the code window closes.
-    effects = flow.on_frame(Observation(ask.until + 0.1, sample(face, ask.until + 0.1), 1))
+    effects = flow.on_frame(observe(ask.until + 0.1, sample(face, ask.until + 0.1), 1))
     (event,) = decided(effects)
     assert event.reasons == ("totp_replayed",) and event.second_factor == "totp_replayed"
     assert not any(isinstance(e, Unlock) for e in effects)
@@ -193,12 +265,12 @@ def test_a_second_face_ends_the_attempt_and_the_next_starts_afresh(face) -> None
     samples = list(live_face(face, [], 3.0))
     effects = feed(flow, samples[:20])
     assert isinstance(effects[0], Prompt)
-    changed = flow.on_frame(Observation(samples[20].t, samples[20], track_id=2))
+    changed = flow.on_frame(observe(samples[20].t, samples[20], track_id=2))
     (event,) = decided(changed)
     assert event.reasons == ("face_changed",)
-    restarted = flow.on_frame(Observation(samples[21].t, samples[21], track_id=2))
+    restarted = flow.on_frame(observe(samples[21].t, samples[21], track_id=2))
     assert isinstance(restarted[0], Prompt) and flow.phase is Phase.LIVENESS
-    two = flow.on_frame(Observation(samples[22].t, samples[22], track_id=2, faces_in_view=2))
+    two = flow.on_frame(observe(samples[22].t, samples[22], track_id=2, faces_in_view=2))
     assert decided(two)[0].reasons == ("face_changed",)
 
 
@@ -206,7 +278,7 @@ def test_face_lost_and_stalled_camera(face) -> None:
     flow = make_flow(roster())
     samples = list(live_face(face, [], 1.0))
     feed(flow, samples)
-    assert flow.on_frame(Observation(1.2, None)) == []
+    assert flow.on_frame(observe(1.2, None)) == []
     (event,) = decided(flow.on_tick(2.5))
     assert event.reasons == ("face_lost",)
 
@@ -214,7 +286,7 @@ def test_face_lost_and_stalled_camera(face) -> None:
 def test_late_recognition_for_an_ended_attempt_is_ignored(face) -> None:
     flow = make_flow(roster())
     request = live_until_recognition(flow, face)
-    timeout = flow.on_frame(Observation(8.0, sample(face, 8.0), 1))
+    timeout = flow.on_frame(observe(8.0, sample(face, 8.0), 1))
     assert decided(timeout)[0].reasons == ("recognition_timeout",)
     late = flow.on_recognition(Recognition(request.attempt_id, "s1", "match"), 8.1)
     assert late == []
@@ -228,7 +300,7 @@ def test_every_attempt_ends_in_exactly_one_decision(face) -> None:
     for i in range(6):
         blinks = [t0 + 1.5] if i % 2 == 0 else []
         for s in live_face(face, [b - t0 for b in blinks], 9.0):
-            obs = Observation(s.t + t0, s, track_id=i)
+            obs = observe(s.t + t0, s, track_id=i)
             for e in flow.on_frame(obs):
                 started += isinstance(e, Prompt)
                 decisions += isinstance(e, Decided)

@@ -7,9 +7,9 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
+from facegate.config.liveness import LivenessConfig
 from facegate.liveness.blinks import BlinkDetector
-from facegate.liveness.params import LivenessParams
-from facegate.liveness.samples import EyeFrame
+from facegate.liveness.eye_frame import EyeFrame
 
 # A blink's closing and reopening, as a share of the baseline, over its ~200 ms.
 BLINK_SHAPE = [(0.0, 1.0), (0.04, 0.55), (0.08, 0.35), (0.12, 0.4), (0.16, 0.6), (0.22, 0.85)]
@@ -61,7 +61,7 @@ def blink_at(start: float, shape=BLINK_SHAPE, eye: str = "both", pitch=0.0, jump
 
 
 def run(frames: list[EyeFrame], **params) -> BlinkDetector:
-    detector = BlinkDetector(LivenessParams(**params))
+    detector = BlinkDetector(LivenessConfig(**params))
     for f in frames:
         detector.add(f)
     return detector
@@ -233,7 +233,7 @@ def test_samples_out_of_order_are_refused() -> None:
 
 
 def test_no_baseline_before_enough_history() -> None:
-    d = BlinkDetector(LivenessParams(min_history_s=0.5))
+    d = BlinkDetector(LivenessConfig(min_history_s=0.5))
     d.add(EyeFrame(0.0, 0.3, 0.3))
     assert d.baseline() is None
     for i in range(1, 20):

@@ -28,10 +28,10 @@ from dataclasses import dataclass
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from facegate.events.commands import MAX_PAYLOAD, sign_command
 from facegate.events.journal import read_journal
-from facegate.events.topics import COMMANDS
 from facegate.hardware.mock_pins import on_periods
+from facegate.mqtt.commands import MAX_PAYLOAD, sign_command
+from facegate.mqtt.topics import COMMANDS
 from tests import mosquitto_broker
 from tests.event_schemas import validate_event
 from tests.test_mqtt_door import DEVICE, PREFIX, RELAY, Client, Door, door_setup
@@ -665,7 +665,7 @@ def test_a_thousand_bad_commands_move_nothing_crash_nothing_and_are_each_answere
 
         # A minute later (the rate limit's window, made to pass), the next refusal's alarm
         # carries the count of those that were not raised one by one.
-        door.service._reject_times.clear()
+        door.service.desk._limits["command_rejected"]._times.clear()
         admin.publish(f"{PREFIX}/cmd/unlock", b"one more").wait_for_publish(10)
         deadline = time.monotonic() + 10
         while len(answers(admin)) <= len(answered) and time.monotonic() < deadline:

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from facegate.config import settings_from_dict
 from facegate.errors import ConfigError
-from facegate.events.commands import (
+from facegate.mqtt.commands import (
     MAX_PAYLOAD,
     Command,
     CommandVerifier,
@@ -25,9 +25,9 @@ from facegate.events.commands import (
     seal_reply,
     sign_command,
 )
-from facegate.events.ha_discovery import discovery_messages
-from facegate.events.mqtt_link import wants_fallback
-from facegate.events.topics import COMMANDS, Topics
+from facegate.mqtt.ha_discovery import discovery_messages
+from facegate.mqtt.mqtt_link import wants_fallback
+from facegate.mqtt.topics import COMMANDS, Topics
 
 KEY = bytes(range(32))
 OTHER_KEY = bytes(range(1, 33))

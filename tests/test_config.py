@@ -81,9 +81,10 @@ def test_documented_defaults_are_the_real_ones() -> None:
     """docs/configuration.md's example file lists every key with its true default."""
     import tomllib
 
-    from facegate.config import REPO_MODELS_DIR, Settings
+    from facegate.config import Settings
+    from tests.conftest import REPO
 
-    text = (REPO_MODELS_DIR.parent / "docs" / "configuration.md").read_text()
+    text = (REPO / "docs" / "configuration.md").read_text()
     start = text.index("```toml") + len("```toml")
     documented = tomllib.loads(text[start : text.index("```", start)])
     defaults = Settings().model_dump(mode="json")
@@ -102,9 +103,10 @@ def test_the_documented_optional_hardware_lines_work_together(tmp_path) -> None:
     """Uncommenting the example's door contact, exit button and matrix keypad gives a valid file."""
     import re
 
-    from facegate.config import REPO_MODELS_DIR, load_settings
+    from facegate.config import load_settings
+    from tests.conftest import REPO
 
-    text = (REPO_MODELS_DIR.parent / "docs" / "configuration.md").read_text()
+    text = (REPO / "docs" / "configuration.md").read_text()
     start = text.index("```toml") + len("```toml")
     block = text[start : text.index("```", start)]
     wanted = ("door_contact_pin", "exit_button_pin", "keypad_rows", "keypad_cols")

@@ -11,16 +11,16 @@ import itertools
 import numpy as np
 import pytest
 
+from facegate.config.liveness import LivenessConfig
 from facegate.demo.actor import CLOSE_S, HOLD_S, OPEN_S, PortraitActor, lid_closure, photo_landmarks
 from facegate.errors import FacegateError
 from facegate.evaluation.liveness import detect_blinks, new_tracker, track
 from facegate.liveness.challenge import Challenge
-from facegate.liveness.params import LivenessParams
 from facegate.liveness.verdict import LivenessCheck, LivenessVerdict
 from facegate.vision.tracker import FaceTracker
 
 FPS = 15.0
-PARAMS = LivenessParams()
+PARAMS = LivenessConfig()
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""The published JSON Schemas (docs/schemas) against what the code really emits.
+"""The published JSON Schemas (device/facegate/schemas) against what the code really emits.
 
 The schemas are checked as schemas, against events built by hand, against events of the access
 flow on a synthetic timeline, and, the one that matters, against every line a real door run
@@ -17,25 +17,26 @@ import pyotp
 import pytest
 from jsonschema import Draft202012Validator, ValidationError
 
-from facegate.access.flow import AccessFlow, Observation, Recognition
+from facegate.access.flow import AccessFlow
 from facegate.evaluation.photo_attack import held_photo_frames
 from facegate.events.access_event import AccessEvent
 from facegate.events.alarm_event import ALARM_KINDS, AlarmEvent
-from facegate.events.commands import sign_command
-from facegate.events.health import health_message
 from facegate.events.schemas import SCHEMA_DIR, load_schema
-from facegate.events.topics import COMMANDS
 from facegate.identity import matcher
+from facegate.identity.recognition import Recognition
 from facegate.identity.second_factor import SecondFactorStore
 from facegate.identity.totp import CodeResult
 from facegate.liveness import verdict
+from facegate.mqtt.commands import sign_command
+from facegate.mqtt.health import health_message
+from facegate.mqtt.topics import COMMANDS
 from facegate.vision.sources import OpenCVSource
 from facegate.vision.sources.rendered import RenderedSource
 from facegate.vision.video import video_frames
 from tests import test_door_service as door
 from tests.conftest import shared
 from tests.event_schemas import SCHEMA_NAMES, validate_command, validate_event
-from tests.synthetic_face import live_face, photo_face, real_face, sample
+from tests.synthetic_face import live_face, observe, photo_face, real_face, sample
 from tests.test_access_flow import NOW, decided, feed, live_until_recognition, make_flow, roster
 
 # The door service's module-scoped fixture: d18 enrolled, with a TOTP secret.
@@ -466,18 +467,18 @@ def flow_events(face, codes: SecondFactorStore) -> dict[str, list]:
     out["error"] = decided(recognised(make_flow(roster()), face, None, "recognition_error"))
     out["roster"] = decided(recognised(make_flow(roster(students=("s2",))), face, "s1", **MATCH))
     locked = make_flow(roster())
-    locked.lockdown = True
+    locked.switch.on = True
     out["lockdown"] = decided(recognised(locked, face, "s1", **MATCH))
     flow = make_flow(roster())
     samples = list(live_face(face, [], 3.0))
     feed(flow, samples[:20])
-    out["changed"] = decided(flow.on_frame(Observation(samples[20].t, samples[20], 2)))
+    out["changed"] = decided(flow.on_frame(observe(samples[20].t, samples[20], 2)))
     flow = make_flow(roster())
     feed(flow, list(live_face(face, [], 1.0)))
     out["lost"] = decided(flow.on_tick(2.5))
     flow = make_flow(roster())
     live_until_recognition(flow, face)
-    out["timeout"] = decided(flow.on_frame(Observation(8.0, sample(face, 8.0), 1)))
+    out["timeout"] = decided(flow.on_frame(observe(8.0, sample(face, 8.0), 1)))
     # The second factor: a wrong code then the right one; then a replay left to time out.
     secret = codes.enroll("s1")
     flow = make_flow(roster(second_factor=True), codes)
@@ -489,7 +490,7 @@ def flow_events(face, codes: SecondFactorStore) -> dict[str, list]:
     (ask,) = recognised(flow, face, "s1", **MATCH)
     flow.on_code(ask.attempt_id, good, 3.0)
     t = ask.until + 0.1
-    out["replay"] = decided(flow.on_frame(Observation(t, sample(face, t), 1)))
+    out["replay"] = decided(flow.on_frame(observe(t, sample(face, t), 1)))
     return out
 
 

@@ -18,9 +18,9 @@ import numpy as np
 import pytest
 from pydantic import ValidationError
 
+from facegate.config import CameraConfig
 from facegate.vision.image_io import load_image
 from facegate.vision.sources import (
-    CameraConfig,
     CameraError,
     Frame,
     FrameSource,

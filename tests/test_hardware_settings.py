@@ -7,7 +7,7 @@ import tomllib
 import pytest
 from pydantic import ValidationError
 
-from facegate.hardware.settings import HardwareConfig
+from facegate.config.hardware import HardwareConfig
 
 
 def errors(data: dict) -> list[tuple[str, str]]:

@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from facegate.config.liveness import LivenessConfig
 from facegate.liveness.blinks import Blink
 from facegate.liveness.challenge import Challenge, draw_challenge, prompt_text, replay_blinks
-from facegate.liveness.ear import eyes_aspect_ratio
-from facegate.liveness.params import LivenessParams
 from facegate.liveness.verdict import LivenessCheck
+from facegate.vision.ear import eyes_aspect_ratio
 from tests.synthetic_face import live_face, photo_face, real_face, sample, with_ear
 
 
@@ -32,7 +32,7 @@ def test_helper_changes_the_ear(face: np.ndarray) -> None:
 
 
 def test_live_face_that_blinks_is_live(face: np.ndarray) -> None:
-    p = LivenessParams(challenge=False)
+    p = LivenessConfig(challenge=False)
     verdict = run(LivenessCheck(0.0, p), live_face(face, [1.5], 4.0))
     assert verdict.outcome == "live"
     assert verdict.reasons == ("live",)
@@ -45,7 +45,7 @@ def test_live_face_that_blinks_is_live(face: np.ndarray) -> None:
 
 
 def test_photo_in_a_hand_is_a_spoof_before_the_time_is_up(face: np.ndarray) -> None:
-    p = LivenessParams(timeout_s=8.0)
+    p = LivenessConfig(timeout_s=8.0)
     verdict = run(LivenessCheck(0.0, p), photo_face(face, 8.0))
     assert verdict.outcome == "spoof"
     assert verdict.reasons == ("spoof_static",)
@@ -54,14 +54,14 @@ def test_photo_in_a_hand_is_a_spoof_before_the_time_is_up(face: np.ndarray) -> N
 
 
 def test_live_face_without_a_blink_times_out_and_is_not_called_a_spoof(face: np.ndarray) -> None:
-    p = LivenessParams(timeout_s=4.0)
+    p = LivenessConfig(timeout_s=4.0)
     verdict = run(LivenessCheck(0.0, p), live_face(face, [], 5.0))
     assert verdict.outcome == "timeout"
     assert verdict.reasons == ("no_blink",)
 
 
 def test_expire_waits_for_nothing_after_the_deadline(face: np.ndarray) -> None:
-    check = LivenessCheck(0.0, LivenessParams(timeout_s=2.0))
+    check = LivenessCheck(0.0, LivenessConfig(timeout_s=2.0))
     verdict = check.expire(2.5)
     assert verdict.outcome == "timeout"
     assert check.add(sample(face, 3.0)) is verdict
@@ -69,7 +69,7 @@ def test_expire_waits_for_nothing_after_the_deadline(face: np.ndarray) -> None:
 
 def test_expire_with_the_eyes_closed_decides_anyway(face: np.ndarray) -> None:
     """Eyes shut at the deadline (a photo of closed eyes, a long closure): still one verdict."""
-    check = LivenessCheck(0.0, LivenessParams(timeout_s=2.0, challenge=False))
+    check = LivenessCheck(0.0, LivenessConfig(timeout_s=2.0, challenge=False))
     for s in live_face(face, [], 1.0):
         assert check.add(s) is None
     closed = with_ear(face, 0.2)
@@ -79,7 +79,7 @@ def test_expire_with_the_eyes_closed_decides_anyway(face: np.ndarray) -> None:
     final = check.expire(2.0)
     assert final.outcome == "timeout" and final.reasons == ("no_blink",)
     # Held closed well past the deadline, the attempt ends by itself too.
-    check2 = LivenessCheck(0.0, LivenessParams(timeout_s=2.0, challenge=False))
+    check2 = LivenessCheck(0.0, LivenessConfig(timeout_s=2.0, challenge=False))
     for s in live_face(face, [], 1.0):
         check2.add(s)
     verdicts = [check2.add(sample(closed, 1.0 + i / 30)) for i in range(90)]
@@ -99,7 +99,7 @@ def test_expire_with_the_eyes_closed_decides_anyway(face: np.ndarray) -> None:
 )
 def test_challenge_counts_blinks_in_the_window(face, asked, blinks, outcome) -> None:
     challenge = Challenge(asked, start=1.0, window_s=5.0, settle_s=0.8)
-    verdict = run(LivenessCheck(1.0, LivenessParams(), challenge), live_face(face, blinks, 7.0))
+    verdict = run(LivenessCheck(1.0, LivenessConfig(), challenge), live_face(face, blinks, 7.0))
     assert verdict.outcome == outcome
     if outcome == "timeout":
         assert verdict.reasons[0] in ("challenge_failed", "no_blink")
@@ -108,7 +108,7 @@ def test_challenge_counts_blinks_in_the_window(face, asked, blinks, outcome) -> 
 
 def test_blinks_before_the_prompt_do_not_count(face: np.ndarray) -> None:
     challenge = Challenge(1, start=2.0, window_s=3.0, settle_s=0.5)
-    verdict = run(LivenessCheck(2.0, LivenessParams(), challenge), live_face(face, [1.0], 6.0))
+    verdict = run(LivenessCheck(2.0, LivenessConfig(), challenge), live_face(face, [1.0], 6.0))
     assert verdict.outcome == "timeout"
     assert verdict.reasons == ("no_blink",)
 
@@ -137,11 +137,11 @@ def test_replayed_recording_passes_only_at_the_right_moment() -> None:
 
 
 def test_drawn_challenges_cover_the_range_and_use_the_prompt_time() -> None:
-    p = LivenessParams()
+    p = LivenessConfig()
     drawn = [draw_challenge(5.0, p) for _ in range(300)]
     assert {c.blinks for c in drawn} == {1, 2, 3}
     assert all(c.start == 5.0 and c.window_s == p.challenge_window_s for c in drawn)
-    one = LivenessParams(challenge_min_blinks=2, challenge_max_blinks=2)
+    one = LivenessConfig(challenge_min_blinks=2, challenge_max_blinks=2)
     assert {draw_challenge(0.0, one).blinks for _ in range(20)} == {2}
 
 
@@ -152,9 +152,9 @@ def test_prompt_text_says_how_many_times() -> None:
 
 def test_inconsistent_params_are_refused() -> None:
     with pytest.raises(ValueError, match="closed_ratio"):
-        LivenessParams(closed_ratio=0.9, open_ratio=0.8)
+        LivenessConfig(closed_ratio=0.9, open_ratio=0.8)
     with pytest.raises(ValueError, match="challenge_min_blinks"):
-        LivenessParams(challenge_min_blinks=3, challenge_max_blinks=2)
+        LivenessConfig(challenge_min_blinks=3, challenge_max_blinks=2)
 
 
 def test_liveness_section_of_the_config_is_validated() -> None:

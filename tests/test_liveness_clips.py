@@ -13,6 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from facegate.cli import cli
+from facegate.config.liveness import LivenessConfig
 from facegate.errors import DatasetError
 from facegate.evaluation.liveness import (
     evaluate_attacks,
@@ -23,14 +24,13 @@ from facegate.evaluation.liveness import (
     video_with_times,
 )
 from facegate.evaluation.photo_attack import FRAME_SIZE, held_photo_frames, seed_for
-from facegate.liveness.params import LivenessParams
 from tests.conftest import shared
 
 
 @pytest.fixture(scope="module")
 def clip_report() -> dict:
     blink = shared("blink")
-    return evaluate_clips(blink, read_annotations(blink / "annotations.json"), LivenessParams())
+    return evaluate_clips(blink, read_annotations(blink / "annotations.json"), LivenessConfig())
 
 
 def test_blink_recall_and_precision_meet_the_bar(clip_report: dict) -> None:
@@ -69,7 +69,7 @@ def test_photo_attacks_from_stills_are_never_accepted() -> None:
     stills = sorted(shared("identities").rglob("*.jpg"))[::25]
     spoof = shared("spoof", "minivision")
     files = [*stills, spoof / "image_F1.jpg", spoof / "image_F2.jpg"]
-    report = evaluate_attacks(files, LivenessParams(), jobs=2)
+    report = evaluate_attacks(files, LivenessConfig(), jobs=2)
     assert report["n_attacks"] == len(files) >= 20
     assert report["attacks_accepted"] == []
     assert report["apcer"] == 0.0
@@ -84,7 +84,7 @@ def test_a_finger_waved_over_a_photos_eyes_is_not_a_blink() -> None:
     """The attack that fools EAR-only checks: the finger's dip is refused (landmarks jumped,
     pitch change), the photo times out or is caught as static."""
     stills = sorted(shared("identities").rglob("*.jpg"))[5::30]
-    report = evaluate_attacks(stills, LivenessParams(), jobs=2, hand_wave=True)
+    report = evaluate_attacks(stills, LivenessConfig(), jobs=2, hand_wave=True)
     assert report["hand_wave_attacks"] >= 10
     # Measured on all 469: one accepted (docs/liveness.md); never more than that rate allows.
     assert report["hand_wave_accepted"] <= 1
@@ -93,7 +93,7 @@ def test_a_finger_waved_over_a_photos_eyes_is_not_a_blink() -> None:
 
 
 def test_replay_video_is_analysed() -> None:
-    report = evaluate_attacks([shared("spoof", "webcam_replay", "fake.mp4")], LivenessParams(), 1)
+    report = evaluate_attacks([shared("spoof", "webcam_replay", "fake.mp4")], LivenessConfig(), 1)
     (video,) = report["videos"]
     assert video["frames"] > 100
     assert video["outcome"] in ("live", "timeout", "spoof")

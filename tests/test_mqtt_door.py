@@ -6,7 +6,7 @@ as ``admin`` (reads and commands everything) or ``proctor`` (reads only). The ca
 empty room (:class:`BlankCamera`), so nothing but the broker and the pins makes things happen.
 
 Every message seen on ``event/#``, ``cmd/result`` and ``health`` is checked against
-docs/schemas.
+device/facegate/schemas.
 """
 
 from __future__ import annotations
@@ -30,15 +30,15 @@ import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
+from facegate.common.key_files import create_key_file, read_key_file
 from facegate.config import Settings
-from facegate.daemon import DoorListener, DoorService
-from facegate.events.commands import sign_command
-from facegate.events.mqtt_settings import MqttConfig, TlsConfig
-from facegate.events.operator import send_command
+from facegate.config.mqtt import MqttConfig, TlsConfig
+from facegate.door import DoorListener, DoorService
 from facegate.hardware.mock_pins import on_periods
 from facegate.identity.gallery import open_configured_gallery
-from facegate.identity.sealing import create_key_file, read_key_file
 from facegate.identity.second_factor import SecondFactorStore
+from facegate.mqtt.commands import sign_command
+from facegate.mqtt.operator import send_command
 from facegate.vision.pipeline import FacePipeline
 from facegate.vision.sources.base import Frame
 from tests import mosquitto_broker
@@ -197,7 +197,7 @@ def retained_now(broker: Broker, topic: str, user: str = "proctor") -> Message:
 
 
 def validate_messages(*clients: Client, skip: Callable[[Message], bool] = lambda m: False) -> int:
-    """Check every event, command result and health message against docs/schemas."""
+    """Check every event, command result and health message against device/facegate/schemas."""
     checked = 0
     for client in clients:
         for m in list(client.messages):
@@ -554,13 +554,13 @@ def test_lockdown_refuses_unlocks_and_survives_a_restart(
 
     mark = admin.mark()
     again = doors(setup.settings, factory, pipeline).start(admin)
-    assert again.service.flow.lockdown is True
+    assert again.service.lockdown.on is True
     health = f"{PREFIX}/health"
     assert admin.wait_for(on_topic(health), timeout=5, after=mark).json()["lockdown"] is True
     assert command("unlock")["reason"] == "failed"
     lifted = command("lockdown", {"on": False})
     assert (lifted["accepted"], lifted["detail"]) == (True, "lockdown off")
-    assert again.service.flow.lockdown is False
+    assert again.service.lockdown.on is False
     mark = admin.mark()
     assert admin.wait_for(on_topic(health), timeout=5, after=mark).json()["lockdown"] is False
     assert again.stop() == 0
@@ -730,7 +730,7 @@ def test_a_door_with_a_wrong_broker_password_still_works_locally(
     assert held == pytest.approx(1.0, abs=0.3)
     assert mqtt_side.outbox.path.exists()
     # What the health message would say (it is not sent while the broker refuses the door).
-    assert door.service.recorder.last_error is None
+    assert door.service.desk.recorder.last_error is None
     assert "refused" in str(mqtt_side.link.last_error)
 
 

@@ -10,13 +10,13 @@ from pathlib import Path
 import paho.mqtt.client as mqtt
 import pytest
 
+from facegate.config.mqtt import MqttConfig
 from facegate.events.access_event import AccessEvent
 from facegate.events.journal import JournalSink, read_journal
-from facegate.events.mqtt_link import MqttLink
-from facegate.events.mqtt_settings import MqttConfig
 from facegate.events.outbox import Outbox
 from facegate.events.recorder import EventRecorder
-from facegate.events.topics import Topics
+from facegate.mqtt.mqtt_link import MqttLink
+from facegate.mqtt.topics import Topics
 from tests import mosquitto_broker
 from tests.event_schemas import validate_event
 
@@ -69,7 +69,7 @@ def test_events_go_out_in_order_on_each_protocol(broker, tmp_path: Path, protoco
     outbox = Outbox(tmp_path / "outbox.sqlite3", 8 * 1024 * 1024)
     link = MqttLink(config, "door-1", outbox)
     with JournalSink(tmp_path / "events.jsonl") as journal:
-        recorder = EventRecorder(journal, outbox, topics, on_added=link.wake)
+        recorder = EventRecorder(journal, outbox, topics.event_topic, on_added=link.wake)
         sent = [event(n) for n in range(50)]
         for e in sent[:25]:
             assert recorder.record(e)
@@ -145,7 +145,7 @@ def test_an_unreachable_broker_keeps_events_and_delivers_them_later(broker, tmp_
     link = MqttLink(config, "door-1", outbox)
     link.start()
     with JournalSink(tmp_path / "events.jsonl") as journal:
-        recorder = EventRecorder(journal, outbox, topics, on_added=link.wake)
+        recorder = EventRecorder(journal, outbox, topics.event_topic, on_added=link.wake)
         for n in range(10):
             assert recorder.record(event(n))  # stored, though nothing is connected
         time.sleep(0.5)

@@ -20,11 +20,11 @@ import pytest
 
 from facegate.events.access_event import AccessEvent
 from facegate.events.alarm_event import AlarmEvent
-from facegate.events.command_store import CommandStore
 from facegate.events.journal import JournalSink, read_journal
 from facegate.events.outbox import PAGE_SIZE, Outbox, OutboxError, OutboxFull
 from facegate.events.recorder import EventRecorder, event_payload
-from facegate.events.topics import Topics
+from facegate.mqtt.command_store import CommandStore
+from facegate.mqtt.topics import Topics
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -186,7 +186,7 @@ def test_recorder_writes_the_journal_and_the_outbox(tmp_path: Path) -> None:
     journal = JournalSink(tmp_path / "events.jsonl")
     outbox = Outbox(tmp_path / "o.sqlite3", 1 << 20)
     added = []
-    recorder = EventRecorder(journal, outbox, TOPICS, on_added=lambda: added.append(1))
+    recorder = EventRecorder(journal, outbox, TOPICS.event_topic, on_added=lambda: added.append(1))
     events = [access(1), alarm(2), access(3)]
     assert all(recorder.record(e) for e in events)
     assert recorder.healthy and recorder.backlog == 0 and recorder.last_error is None
@@ -195,7 +195,7 @@ def test_recorder_writes_the_journal_and_the_outbox(tmp_path: Path) -> None:
     pending = outbox.pending()
     assert [p.topic for p in pending] == [TOPICS.access, TOPICS.alarm, TOPICS.access]
     assert [json.loads(p.payload) for p in pending] == events
-    with pytest.raises(ValueError, match="topics"):
+    with pytest.raises(ValueError, match="topic"):
         EventRecorder(journal, outbox, None)
     journal.close()
     outbox.close()
@@ -205,7 +205,7 @@ def test_a_full_outbox_keeps_the_event_waiting_in_order(tmp_path: Path) -> None:
     journal = JournalSink(tmp_path / "events.jsonl")
     outbox = Outbox(tmp_path / "o.sqlite3", TINY)
     kept = fill_up(outbox)
-    recorder = EventRecorder(journal, outbox, TOPICS)
+    recorder = EventRecorder(journal, outbox, TOPICS.event_topic)
 
     first, second = access(500), alarm(501)
     assert recorder.record(first) is False
@@ -237,7 +237,7 @@ def test_an_event_behind_a_waiting_one_is_journaled_at_once(tmp_path: Path) -> N
     journal = JournalSink(tmp_path / "events.jsonl")
     outbox = Outbox(tmp_path / "o.sqlite3", TINY)
     fill_up(outbox)
-    recorder = EventRecorder(journal, outbox, TOPICS)
+    recorder = EventRecorder(journal, outbox, TOPICS.event_topic)
     first, second = access(500), alarm(501)
     recorder.record(first)
     recorder.record(second)
@@ -253,7 +253,7 @@ def test_a_journal_on_a_full_disk_fails_without_raising(tmp_path: Path) -> None:
     """/dev/full: every write gets ENOSPC from the kernel, as on a full file system."""
     journal = JournalSink(Path("/dev/full"))
     outbox = Outbox(tmp_path / "o.sqlite3", 1 << 20)
-    recorder = EventRecorder(journal, outbox, TOPICS)
+    recorder = EventRecorder(journal, outbox, TOPICS.event_topic)
     event = access(1)
     assert recorder.record(event) is False
     assert not recorder.healthy and recorder.backlog == 1

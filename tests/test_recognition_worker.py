@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from facegate.access.best_frames import CandidateFrame
+from facegate.identity.attempt_frames import CandidateFrame
 from facegate.identity.gallery import Gallery
-from facegate.identity.recognition_worker import RecognitionJob, recognise
+from facegate.identity.recognition import RecognitionJob, recognise
 from facegate.identity.recognizer import Recognizer
 
 

@@ -3,8 +3,9 @@ import stat
 
 import pytest
 
+from facegate.common.key_files import create_key_file, read_key_file
 from facegate.errors import KeyFileError
-from facegate.identity.sealing import Sealer, SealError, create_key_file, read_key_file
+from facegate.identity.sealing import Sealer, SealError
 
 
 def test_seal_round_trip_and_context_binding():

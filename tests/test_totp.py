@@ -178,7 +178,7 @@ def test_wrong_key_and_foreign_file_are_named(tmp_path: Path) -> None:
 
 
 def _new_key(path: Path) -> Path:
-    from facegate.identity.sealing import create_key_file
+    from facegate.common.key_files import create_key_file
 
     create_key_file(path)
     return path

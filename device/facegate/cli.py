@@ -13,8 +13,8 @@ from tqdm import tqdm
 
 from facegate import __version__
 from facegate.config import Settings, load_settings
+from facegate.config.mqtt import MqttConfig
 from facegate.errors import FacegateError
-from facegate.events.mqtt_settings import MqttConfig
 
 PASSPHRASE_ENV = "FACEGATE_EXPORT_PASSPHRASE"
 
@@ -75,7 +75,7 @@ def check_config(file: Path) -> None:
 @pass_ctx
 def run(ctx: Context) -> None:
     """Run the door service (systemd starts this; see systemd/README.md)."""
-    from facegate.daemon import DoorService
+    from facegate.door import DoorService
     from facegate.service.logging_setup import setup_logging
 
     setup_logging(ctx.settings.service.log_level)
@@ -747,7 +747,7 @@ def mqtt() -> None:
 @click.argument("out", type=click.Path(path_type=Path, dir_okay=False))
 def mqtt_new_key(out: Path) -> None:
     """Write a new command key (0600). The door and its operators hold the same file."""
-    from facegate.identity.sealing import create_key_file
+    from facegate.common.key_files import create_key_file
 
     if out.exists():
         raise FacegateError(f"{out} exists: a new key would lock out every operator holding it")
@@ -799,8 +799,8 @@ def mqtt_command(
     facegate mqtt command reload [gallery|roster|all]
     facegate mqtt command override STUDENT_ID [--valid-s 3600]   (prints the one-time code)
     """
-    from facegate.events.operator import send_command
-    from facegate.identity.sealing import read_key_file
+    from facegate.common.key_files import read_key_file
+    from facegate.mqtt.operator import send_command
 
     s = ctx.settings
     path = key_file or s.mqtt.command_key_file

@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import csv
 import io
-import sqlite3
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
-from facegate.identity.db import create_private_file, transaction
+from facegate.common.sqlite import open_store, transaction
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS attendance (
@@ -28,9 +27,7 @@ COLUMNS = ("session_id", "student_id", "entered_at", "attempt_id")
 class AttendanceLog:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
-        if not self.path.exists():
-            create_private_file(self.path)
-        self._conn = sqlite3.connect(self.path, isolation_level=None)
+        self._conn = open_store(self.path)
         self._conn.execute(_SCHEMA)
 
     def close(self) -> None:
@@ -49,8 +46,28 @@ class AttendanceLog:
         with transaction(self._conn):
             self._conn.execute(
                 "INSERT OR IGNORE INTO attendance VALUES (?, ?, ?, ?)",
-                (session_id, student_id, at.isoformat(timespec="seconds"), attempt_id),
+                (
+                    session_id,
+                    student_id,
+                    at.astimezone(UTC).isoformat(timespec="seconds"),
+                    attempt_id,
+                ),
             )
+
+    def prune(self, before: datetime) -> int:
+        """Delete entries older than ``before`` (the retention period); returns how many."""
+        with transaction(self._conn):
+            cur = self._conn.execute(
+                "DELETE FROM attendance WHERE entered_at < ?",
+                (_utc(before),),
+            )
+        return cur.rowcount
+
+    def remove_student(self, student_id: str) -> int:
+        """Delete a student's entries (the student was removed from the gallery)."""
+        with transaction(self._conn):
+            cur = self._conn.execute("DELETE FROM attendance WHERE student_id = ?", (student_id,))
+        return cur.rowcount
 
     def entries(self, session_id: str) -> list[tuple[str, str, str, str]]:
         return self._conn.execute(
@@ -67,3 +84,8 @@ class AttendanceLog:
         writer.writerow(COLUMNS)
         writer.writerows(self.entries(session_id))
         return out.getvalue()
+
+
+def _utc(at: datetime) -> str:
+    """Times are stored in UTC, so that they compare as text (retention)."""
+    return at.astimezone(UTC).isoformat(timespec="seconds")

@@ -1,32 +1,38 @@
 """The access flow: one attempt from a face appearing to exactly one decision.
 
 Pure logic. The camera loop feeds it observations with their time; the recognition worker and
-the keypad answer its requests; it answers with *effects* (prompt, recognise, ask for a code,
-unlock, decision) that the daemon carries out. Time comes in with every call, wall-clock time
-(for the exam session) from an injected clock, so tests run it on a synthetic timeline.
+the keypad answer its requests; it answers with *effects* (prompt, blink seen, recognise, ask
+for a code, unlock, decision) that the door carries out. Time comes in with every call,
+wall-clock time (for the exam session) from an injected clock, lockdown from an injected
+switch, so tests run it on a synthetic timeline.
 
     idle -> liveness (random challenge) -> recognition -> policy -> [second factor]
          -> granted / denied -> cooldown -> idle
 
-Liveness and recognition must be about the same tracked face: a new track, or a second face in
-view, ends the attempt (``face_changed``) and the next one starts from the beginning.
+One attempt is about one person. A new track, or a second face in view, ends it
+(``face_changed``); the frames around each blink are embedded with the best frames and must
+agree (the recognition worker checks that). The grant itself is decided by
+:meth:`AccessFlow.authorise` at the moment it is made: lockdown, the open session and the
+roster are read again then, not taken from when the attempt began.
 """
 
 from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
 from facegate.access.roster import Roster
+from facegate.config.access import AccessConfig
+from facegate.config.liveness import LivenessConfig
 from facegate.events.access_event import AccessEvent
+from facegate.identity.recognition import Recognition
 from facegate.identity.totp import CodeResult, Verdict
 from facegate.liveness.challenge import Challenge, draw_challenge
-from facegate.liveness.params import LivenessParams
-from facegate.liveness.samples import FaceSample
 from facegate.liveness.verdict import LivenessCheck
+from facegate.vision.face_sample import FaceSample
 
 
 class Phase(StrEnum):
@@ -37,26 +43,16 @@ class Phase(StrEnum):
     COOLDOWN = "cooldown"
 
 
+# Reasons that say the person left or changed, not that they were refused.
+WALKED_AWAY = ("face_lost", "face_changed")
+
+
 @dataclass(frozen=True)
 class Observation:
-    """The camera loop's view of one frame: the tracked face (or None) and its track id."""
+    """The camera loop's view of one frame: the tracked face, or None."""
 
     t: float
     face: FaceSample | None
-    track_id: int = 0
-    faces_in_view: int = 1
-
-
-@dataclass(frozen=True)
-class Recognition:
-    """The recognition worker's answer for an attempt."""
-
-    attempt_id: str
-    student_id: str | None
-    reason: str  # "match", or why not: "unknown_face", "no_face", ...
-    distance: float | None = None
-    threshold: float | None = None
-    elapsed_ms: float | None = None  # the worker's own time (a file run's clock stands still)
 
 
 # -- effects ---------------------------------------------------------------------------------
@@ -73,8 +69,17 @@ class ClearPrompt:
 
 
 @dataclass(frozen=True)
+class BlinkSeen:
+    """A blink of this attempt's face, from ``start`` to ``end`` (s): keep a frame of it."""
+
+    attempt_id: str
+    start: float
+    end: float
+
+
+@dataclass(frozen=True)
 class Recognise:
-    """Embed the best frame(s) of this attempt's track, off the capture thread."""
+    """Embed this attempt's frames (best and around its blinks), off the capture thread."""
 
     attempt_id: str
     track_id: int
@@ -97,18 +102,15 @@ class Decided:
     event: AccessEvent
 
 
-Effect = Prompt | ClearPrompt | Recognise | AskCode | Unlock | Decided
+Effect = Prompt | ClearPrompt | BlinkSeen | Recognise | AskCode | Unlock | Decided
 
 
 @dataclass(frozen=True)
-class FlowSettings:
+class Place:
+    """Where the flow runs: the door's id and room."""
+
     device_id: str = "door-1"
     room: str = ""
-    liveness: LivenessParams = field(default_factory=LivenessParams)
-    face_lost_s: float = 1.0
-    recognition_timeout_s: float = 5.0
-    code_timeout_s: float = 30.0
-    cooldown_s: float = 2.0
 
 
 @dataclass
@@ -118,6 +120,7 @@ class _Attempt:
     started: float
     liveness: LivenessCheck
     last_seen: float
+    blinks_reported: int = 0
     live_at: float | None = None
     recognition: Recognition | None = None
     recognised_at: float | None = None
@@ -129,20 +132,29 @@ class _Attempt:
 class AccessFlow:
     def __init__(
         self,
-        settings: FlowSettings,
+        place: Place,
+        access: AccessConfig,
+        liveness: LivenessConfig,
         roster: Callable[[], Roster],
         wall_clock: Callable[[], datetime],
         verify_code: Callable[[str, str], Verdict],
+        lockdown: Callable[[], bool] = lambda: False,
     ) -> None:
-        self.s = settings
+        self.place = place
+        self.access = access
+        self.liveness = liveness
         self._roster = roster
         self._wall = wall_clock
         self._verify = verify_code
+        self._lockdown = lockdown
         self.phase = Phase.IDLE
-        self.lockdown = False
         self._attempt: _Attempt | None = None
         self._cooldown_until = 0.0
         self._granted_track: int | None = None
+
+    @property
+    def attempt_id(self) -> str | None:
+        return self._attempt.id if self._attempt is not None else None
 
     # -- inputs ------------------------------------------------------------------------------
 
@@ -151,25 +163,28 @@ class AccessFlow:
             if obs.t < self._cooldown_until:
                 return []
             self.phase = Phase.IDLE
+        face = obs.face
         if self.phase is Phase.IDLE:
-            if obs.face is None or obs.track_id != self._granted_track:
+            if face is None or face.track_id != self._granted_track:
                 self._granted_track = None
-            if obs.face is None or self._granted_track is not None:
+            if face is None or self._granted_track is not None:
                 return []  # a student let in starts no new attempt until they have walked on
-            return self._start(obs)
+            return self._start(face)
         a = self._attempt
         assert a is not None
-        if obs.face is None:
-            if obs.t - a.last_seen > self.s.face_lost_s:
+        if face is None:
+            if obs.t - a.last_seen > self.access.face_lost_s:
                 return self._deny(obs.t, ("face_lost",))
             return self._tick(obs.t)
-        if obs.track_id != a.track_id or obs.faces_in_view > 1:
+        if face.track_id != a.track_id or face.faces_in_view > 1:
             return self._deny(obs.t, ("face_changed",))
         a.last_seen = obs.t
         if self.phase is Phase.LIVENESS:
-            verdict = a.liveness.add(obs.face)
+            verdict = a.liveness.add(face)
+            effects = self._new_blinks(a)
             if verdict is not None:
-                return self._after_liveness(obs.t)
+                return [*effects, *self._after_liveness(obs.t)]
+            return [*effects, *self._tick(obs.t)]
         return self._tick(obs.t)
 
     def on_tick(self, t: float) -> list[Effect]:
@@ -177,7 +192,7 @@ class AccessFlow:
         if self.phase in (Phase.IDLE, Phase.COOLDOWN) or self._attempt is None:
             return []
         a = self._attempt
-        if t - a.last_seen > self.s.face_lost_s:
+        if t - a.last_seen > self.access.face_lost_s:
             return self._deny(t, ("face_lost",))
         return self._tick(t)
 
@@ -189,17 +204,13 @@ class AccessFlow:
         a.recognised_at = t
         if result.student_id is None:
             return self._deny(t, (result.reason or "unknown_face",))
-        session = self._roster().current(self.s.room, self._wall())
-        a.session_id = session.id if session is not None else None
-        if self.lockdown:
-            return self._deny(t, ("lockdown",))
-        if session is None:
-            return self._deny(t, ("no_session",))
-        if not session.allows(result.student_id):
-            return self._deny(t, ("not_on_roster",))
-        if session.second_factor:
+        refusal = self.authorise(result.student_id)
+        if refusal is not None:
+            return self._deny(t, (refusal,))
+        session = self._roster().current(self.place.room, self._wall())
+        if session is not None and session.second_factor:
             self.phase = Phase.SECOND_FACTOR
-            a.code_until = t + self.s.code_timeout_s
+            a.code_until = t + self.access.code_timeout_s
             return [AskCode(a.id, result.student_id, a.code_until)]
         return self._grant(t)
 
@@ -221,26 +232,52 @@ class AccessFlow:
         return []
 
     def abort(self, t: float, reason: str) -> list[Effect]:
-        """End the attempt under way, if any, for a reason outside the flow (camera_error)."""
+        """End the attempt under way, if any, for a reason outside the flow (camera_error,
+        lockdown switched on)."""
         if self._attempt is None or self.phase in (Phase.IDLE, Phase.COOLDOWN):
             return []
         return self._deny(t, (reason,))
 
+    # -- the one check before any grant -----------------------------------------------------
+
+    def authorise(self, student_id: str) -> str | None:
+        """None when ``student_id`` may enter now, else the refusal's reason.
+
+        Read at the moment of asking: lockdown, the session open in this room now, and whether
+        the roster in use now lists the student. Every grant passes here last.
+        """
+        a = self._attempt
+        session = self._roster().current(self.place.room, self._wall())
+        if a is not None:
+            a.session_id = session.id if session is not None else None
+        if self._lockdown():
+            return "lockdown"
+        if session is None:
+            return "no_session"
+        if not session.allows(student_id):
+            return "not_on_roster"
+        return None
+
     # -- steps -------------------------------------------------------------------------------
 
-    def _start(self, obs: Observation) -> list[Effect]:
-        assert obs.face is not None
-        if obs.faces_in_view > 1:
+    def _start(self, face: FaceSample) -> list[Effect]:
+        if face.faces_in_view > 1:
             return []  # wait until one person stands at the door
-        attempt_id = f"{self.s.device_id}-{int(obs.t * 1000):x}-{secrets.token_hex(3)}"
-        params = self.s.liveness
-        challenge = draw_challenge(obs.t, params) if params.challenge else None
-        check = LivenessCheck(obs.t, params, challenge)
-        self._attempt = _Attempt(attempt_id, obs.track_id, obs.t, check, obs.t)
+        attempt_id = f"{self.place.device_id}-{int(face.t * 1000):x}-{secrets.token_hex(3)}"
+        params = self.liveness
+        challenge = draw_challenge(face.t, params) if params.challenge else None
+        check = LivenessCheck(face.t, params, challenge)
+        self._attempt = _Attempt(attempt_id, face.track_id, face.t, check, face.t)
         self.phase = Phase.LIVENESS
         effects: list[Effect] = [Prompt(challenge)] if challenge else []
-        check.add(obs.face)
+        check.add(face)
         return effects
+
+    def _new_blinks(self, a: _Attempt) -> list[Effect]:
+        blinks = a.liveness.blinks.blinks
+        fresh = blinks[a.blinks_reported :]
+        a.blinks_reported = len(blinks)
+        return [BlinkSeen(a.id, b.start, b.end) for b in fresh]
 
     def _after_liveness(self, t: float) -> list[Effect]:
         a = self._attempt
@@ -258,9 +295,9 @@ class AccessFlow:
         assert a is not None
         if self.phase is Phase.LIVENESS and t >= a.liveness.deadline:
             a.liveness.expire(t)
-            return self._after_liveness(t)
+            return [*self._new_blinks(a), *self._after_liveness(t)]
         waited = t - a.live_at if a.live_at is not None else 0.0
-        if self.phase is Phase.RECOGNITION and waited > self.s.recognition_timeout_s:
+        if self.phase is Phase.RECOGNITION and waited > self.access.recognition_timeout_s:
             return self._deny(t, ("recognition_timeout",))
         if self.phase is Phase.SECOND_FACTOR and a.code_until is not None and t >= a.code_until:
             last = a.code_result
@@ -270,7 +307,10 @@ class AccessFlow:
 
     def _grant(self, t: float) -> list[Effect]:
         a = self._attempt
-        assert a is not None
+        assert a is not None and a.recognition is not None and a.recognition.student_id
+        refusal = self.authorise(a.recognition.student_id)
+        if refusal is not None:
+            return self._deny(t, (refusal,))
         decided = self._finish(t, "granted", ("granted",))
         # The event is recorded before the door opens: no grant without its record.
         return [decided, Unlock(a.id)]
@@ -287,6 +327,9 @@ class AccessFlow:
         a = self._attempt
         assert a is not None
         rec = a.recognition
+        student_id = rec.student_id if rec else None
+        if reasons[0] == "not_on_roster" and not self.access.name_students_not_on_roster:
+            student_id = None  # this door does not record who tried it for another exam
         liveness = a.liveness.verdict.evidence if a.liveness.verdict else {}
         latencies = {"total": round((t - a.started) * 1000)}
         if a.live_at is not None:
@@ -297,18 +340,14 @@ class AccessFlow:
                 waited = max(waited, rec.elapsed_ms)
             latencies["recognition"] = round(waited)
         event = AccessEvent(
-            device_id=self.s.device_id,
-            room=self.s.room,
+            device_id=self.place.device_id,
+            room=self.place.room,
             attempt_id=a.id,
             decision=decision,
             reasons=tuple(reasons),
             session_id=a.session_id,
-            student_id=rec.student_id if rec else None,
-            scores=(
-                {"distance": rec.distance, "threshold": rec.threshold, "match": rec.reason}
-                if rec
-                else {}
-            ),
+            student_id=student_id,
+            scores=rec.scores() if rec else {},
             liveness=liveness,
             second_factor=a.code_result.value if a.code_result else None,
             latencies_ms=latencies,
@@ -316,10 +355,10 @@ class AccessFlow:
         self._attempt = None
         if decision == "granted":
             self._granted_track = a.track_id
-        if reasons[0] in ("face_changed", "face_lost"):
+        if reasons[0] in WALKED_AWAY:
             # The person is not the one this attempt was about: start afresh at once.
             self.phase = Phase.IDLE
         else:
             self.phase = Phase.COOLDOWN
-            self._cooldown_until = t + self.s.cooldown_s
+            self._cooldown_until = t + self.access.cooldown_s
         return Decided(event)

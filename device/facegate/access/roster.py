@@ -23,8 +23,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from facegate.errors import ConfigError, GalleryError
-from facegate.identity.gallery import validate_student_id
+from facegate.common.ids import STUDENT_ID_RULE, is_student_id
+from facegate.errors import ConfigError
 
 
 class ExamSession(BaseModel):
@@ -47,10 +47,10 @@ class ExamSession(BaseModel):
     @field_validator("students")
     @classmethod
     def _ids(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        try:
-            ids = tuple(validate_student_id(s) for s in value)
-        except GalleryError as exc:
-            raise ValueError(str(exc)) from None
+        bad = next((s for s in value if not is_student_id(s)), None)
+        if bad is not None:
+            raise ValueError(f"invalid student id {bad!r}: {STUDENT_ID_RULE}")
+        ids = tuple(value)
         if len(set(ids)) != len(ids):
             raise ValueError("a student is listed twice")
         return ids
@@ -97,24 +97,6 @@ class Roster(BaseModel):
 
     def by_id(self, session_id: str) -> ExamSession | None:
         return next((s for s in self.session if s.id == session_id), None)
-
-
-def session_toml(
-    session_id: str,
-    room: str,
-    start: datetime,
-    end: datetime,
-    students: list[str],
-    second_factor: bool = False,
-) -> str:
-    """One ``[[session]]`` table in the roster format (the demo, tests and benchmarks write
-    sessions around the current time)."""
-    ids = ", ".join(f'"{s}"' for s in students)
-    first, last = start.isoformat(timespec="seconds"), end.isoformat(timespec="seconds")
-    return (
-        f'[[session]]\nid = "{session_id}"\nroom = "{room}"\nstart = {first}\nend = {last}\n'
-        f"students = [{ids}]\nsecond_factor = {str(second_factor).lower()}\n"
-    )
 
 
 def load_roster(path: Path) -> Roster:

@@ -1,4 +1,4 @@
-"""The door benchmark: the per-frame path as DoorService runs it, a naive peer, blink to relay.
+"""The door benchmark: the per-frame path as the door runs it, a naive peer, blink to relay.
 
 Our stages are timed by proxies around the tracker's detector and landmark predictor, so the
 code timed is the door's own. The peer gets the same 640x480 frames, interleaved with ours frame
@@ -26,21 +26,21 @@ import cv2
 import dlib
 import numpy as np
 
-from facegate.access.best_frames import BestFrames
 from facegate.access.flow import Recognise
-from facegate.access.roster import session_toml
-from facegate.bench.liveness_cost import SIZE, to_640x480
+from facegate.bench.liveness_cost import to_640x480
 from facegate.config import Settings
-from facegate.daemon import DoorListener, DoorService
+from facegate.demo.roster_file import session_toml
+from facegate.door import DoorListener, DoorService
 from facegate.errors import FacegateError
 from facegate.hardware.pin_factory import make_pin_factory
+from facegate.identity.attempt_frames import AttemptFrames
 from facegate.identity.enrolment import Enroller
 from facegate.identity.gallery import open_configured_gallery
-from facegate.liveness.samples import FaceSample
 from facegate.liveness.verdict import LivenessCheck
 from facegate.vision.haar import HaarFaceDetector
 from facegate.vision.landmarks import LandmarkPredictor
 from facegate.vision.model_files import DLIB_LANDMARKS_68, DLIB_RESNET, verify
+from facegate.vision.perception import Perception
 from facegate.vision.pipeline import FacePipeline
 from facegate.vision.quality import QualityGate
 from facegate.vision.sources import Frame, OpenCVSource
@@ -48,7 +48,7 @@ from facegate.vision.tracker import FaceTracker
 
 REPO = Path(__file__).resolve().parents[3]
 BLINK = Path(os.environ.get("FACEGATE_SHARED_DATA", REPO.parent / "shared" / "data")) / "blink"
-STAGES = ("grey", "detect", "landmarks", "track_other", "best_frames", "liveness", "per_frame")
+STAGES = ("grey", "detect", "landmarks", "track_other", "attempt_frames", "liveness", "per_frame")
 PEER_STAGES = ("detect", "landmarks", "descriptor", "per_frame")
 STUDENT = "bench-student"
 
@@ -90,41 +90,41 @@ class _Timed:
 
 
 class _DoorFrame:
-    """DoorService._on_frame's work on one frame. A new liveness check starts as soon as the
-    last has its verdict (the door pauses liveness for recognition; this never does)."""
+    """The door loop's work on one frame (perception, the attempt's frames, liveness). A new
+    liveness check starts as soon as the last has its verdict (the door pauses liveness for
+    recognition; this never does)."""
 
     def __init__(self, settings: Settings, landmarks: LandmarkPredictor) -> None:
-        d = settings.detection
-        haar = HaarFaceDetector(
-            d.haar_width, d.haar_min_neighbors, d.haar_min_face_px, d.haar_scale_factor
+        self.det = _Timed(HaarFaceDetector.from_config(settings.detection))
+        self.lm = _Timed(landmarks)
+        tracker = FaceTracker(
+            cast(HaarFaceDetector, self.det), cast(Any, self.lm), settings.detection.rescan_s
         )
-        self.det, self.lm = _Timed(haar), _Timed(landmarks)
-        self.tracker = FaceTracker(cast(HaarFaceDetector, self.det), cast(Any, self.lm))
+        self.perception = Perception(tracker)
         self.params = settings.liveness.model_copy(update={"challenge": False})
-        self.best = BestFrames(settings.access.frames_to_embed)
+        self.frames = AttemptFrames(settings.access.frames_to_embed)
         self.check: LivenessCheck | None = None
         self.ms: dict[str, list[float]] = {k: [] for k in STAGES}
 
     def run(self, image: np.ndarray, t: float) -> bool:
         self.det.ms = self.lm.ms = 0.0
         t0 = time.perf_counter()
-        grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+        grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)  # what Perception.step does first
         t1 = time.perf_counter()
-        tracked = self.tracker.update(grey, t)
+        face = self.perception.step(grey, t)
         t2 = t3 = time.perf_counter()
-        if tracked is not None:
-            sample = FaceSample(t, tracked.landmarks, tracked.box, SIZE)
-            self.best.offer(sample, image, tracked.track_id)
+        if face is not None:
+            self.frames.offer(face, image)
             t3 = time.perf_counter()
             if self.check is None or self.check.verdict is not None:
                 self.check = LivenessCheck(t, self.params)
-            self.check.add(sample)
-        keys = ("grey", "track_other", "best_frames", "liveness", "per_frame")
+            self.check.add(face)
+        keys = ("grey", "track_other", "attempt_frames", "liveness", "per_frame")
         _laps(self.ms, [t0, t1, t2, t3, time.perf_counter()], keys)
         self.ms["track_other"][-1] -= self.det.ms + self.lm.ms
         self.ms["detect"].append(self.det.ms)
         self.ms["landmarks"].append(self.lm.ms)
-        return tracked is not None
+        return face is not None
 
 
 class _Peer:
@@ -161,7 +161,7 @@ def measure_frames(
     door, faces, peer_faces = _DoorFrame(settings, landmarks), 0, 0
     for video in videos:
         door.check = None
-        door.tracker.reset()
+        door.perception.reset()
         for frame in _clip(video):
             rgb = cv2.cvtColor(frame.image, cv2.COLOR_BGR2RGB)  # the peer's camera gives RGB
             peer_faces += peer is not None and frame.index % 2 == 1 and peer.run(rgb)

@@ -18,14 +18,15 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from facegate.config.detection import DetectionConfig
+from facegate.config.liveness import LivenessConfig
 from facegate.errors import FacegateError
-from facegate.liveness.ear import eyes_aspect_ratio
-from facegate.liveness.params import LivenessParams
-from facegate.liveness.samples import FaceSample
 from facegate.liveness.verdict import LivenessCheck
+from facegate.vision.ear import eyes_aspect_ratio
 from facegate.vision.haar import HaarFaceDetector
 from facegate.vision.head_pose import head_pose
 from facegate.vision.landmarks import LandmarkPredictor
+from facegate.vision.perception import Perception
 from facegate.vision.tracker import FaceTracker
 from facegate.vision.video import video_frames
 
@@ -53,23 +54,24 @@ def _stats(values: list[float]) -> dict:
 def measure_liveness_cost(videos: list[Path], fps: float = 30.0) -> dict:
     if not videos:
         raise FacegateError("give at least one video (e.g. ../shared/data/blink/liveportrait)")
-    haar = HaarFaceDetector()
+    detection = DetectionConfig()
+    haar = HaarFaceDetector.from_config(detection)
     landmarks = LandmarkPredictor()
-    tracker = FaceTracker(haar, landmarks)
+    perception = Perception(FaceTracker(haar, landmarks, detection.rescan_s))
     core, loop, scan = [], [], []
     frames = 0
     for video in videos:
-        tracker.reset()
-        check = LivenessCheck(0.0, LivenessParams(challenge=False, timeout_s=120.0))
+        perception.reset()
+        check = LivenessCheck(0.0, LivenessConfig(challenge=False, timeout_s=120.0))
         for i, raw in enumerate(video_frames(video)):
             frame = to_640x480(raw)
             grey = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
             t = i / fps
             frames += 1
             t0 = time.perf_counter()
-            face = tracker.update(grey, t)
+            face = perception.step(grey, t)
             if face is not None and check.verdict is None:
-                check.add(FaceSample(t, face.landmarks, face.box, SIZE))
+                check.add(face)
             t1 = time.perf_counter()
             if face is None:
                 continue

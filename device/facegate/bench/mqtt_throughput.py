@@ -39,13 +39,13 @@ import numpy as np
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
+from facegate.config.mqtt import MqttConfig
 from facegate.errors import FacegateError
 from facegate.events.access_event import AccessEvent
 from facegate.events.journal import JournalSink
-from facegate.events.mqtt_link import MqttLink
-from facegate.events.mqtt_settings import MqttConfig
 from facegate.events.outbox import Outbox
 from facegate.events.recorder import EventRecorder, event_payload
+from facegate.mqtt.mqtt_link import MqttLink
 
 MOSQUITTO_FALLBACK = "/usr/sbin/mosquitto"  # Debian's place, not on a user's PATH
 HOST = "127.0.0.1"
@@ -380,7 +380,7 @@ def _latency(
     outbox = Outbox(work / "latency.sqlite3", 64 << 20)
     journal = _TimedJournal(work / "events.jsonl")
     link = MqttLink(config, device, outbox)
-    recorder = EventRecorder(journal, outbox, link.topics, on_added=link.wake)
+    recorder = EventRecorder(journal, outbox, link.topics.event_topic, on_added=link.wake)
     plain_topic = f"{config.prefix(device)}/plain"
     plain = mqtt.Client(
         CallbackAPIVersion.VERSION2,

@@ -19,9 +19,9 @@ import cv2
 import numpy as np
 
 from facegate.errors import FacegateError
-from facegate.liveness.shape import inter_ocular
 from facegate.vision.haar import HaarFaceDetector
 from facegate.vision.landmarks import LandmarkPredictor
+from facegate.vision.shape import inter_ocular
 from facegate.vision.tracker import box_from_haar, box_from_landmarks
 
 # The face box side in the frame (dlib's convention, as the tracker draws it), in pixels.
@@ -134,7 +134,8 @@ class PortraitActor:
     """A photo rendered as a live person at the door; :meth:`frame` renders the frame at ``t``.
 
     ``landmarks`` are the photo's 68 points (found with facegate's Haar detector and dlib when
-    omitted). Frames are deterministic for a seed, a time and the scheduled blinks.
+    omitted); ``face_px`` is the face box's side in the frame (near: large). Frames are
+    deterministic for a seed, a time and the scheduled blinks.
     """
 
     def __init__(
@@ -144,6 +145,7 @@ class PortraitActor:
         size: tuple[int, int] = (640, 480),
         fps: float = 15.0,
         seed: int = 0,
+        face_px: float = FACE_PX,
     ) -> None:
         points = photo_landmarks(photo_bgr) if landmarks is None else landmarks
         self.size, self.fps, self.seed = size, fps, seed
@@ -151,7 +153,7 @@ class PortraitActor:
         rng = np.random.default_rng(seed)
         self._motion = {k: _Wave(rng) for k in ("x", "y", "roll", "scale", "yaw", "light")}
         self._face = {k: _Wave(rng, 0.3, 1.0) for k in ("jaw", "smile", "brow", "lids")}
-        self._scale = FACE_PX / box_from_landmarks(points).w
+        self._scale = face_px / box_from_landmarks(points).w
         self._centre = points[np.r_[0:36]].astype(np.float64).mean(axis=0)
         self._canvas, offset = _padded(photo_bgr, self._scale, self._centre, size)
         self._centre += offset

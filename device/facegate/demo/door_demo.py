@@ -17,23 +17,21 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import numpy as np
 import pyotp
 from gpiozero.pins.mock import MockFactory
 
-from facegate.access.roster import session_toml
 from facegate.config import Settings
-from facegate.daemon import DoorListener, DoorService
+from facegate.config.mqtt import MqttConfig
 from facegate.demo import material
 from facegate.demo.actor import PortraitActor
-from facegate.evaluation.photo_attack import held_photo_frames
-from facegate.events.mqtt_settings import MqttConfig
+from facegate.demo.roster_file import session_toml
+from facegate.door import DoorListener, DoorService
+from facegate.evaluation.photo_attack import held_photo_frames, printed_face
 from facegate.hardware.mock_pins import on_periods
 from facegate.hardware.pin_factory import make_pin_factory
 from facegate.identity.enrolment import Enroller
 from facegate.identity.gallery import open_configured_gallery
 from facegate.identity.second_factor import SecondFactorStore
-from facegate.vision.haar import HaarFaceDetector
 from facegate.vision.pipeline import FacePipeline
 from facegate.vision.quality import QualityGate
 from facegate.vision.sources.rendered import RenderedSource
@@ -113,17 +111,6 @@ def relay_report(factory: MockFactory, relay_pin: int) -> tuple[list[str], float
     if not periods:
         lines.append(f"   relay GPIO{relay_pin}: stayed OFF (door locked)")
     return lines, sum(d or 0.0 for _, d in periods)
-
-
-def printed_face(photo: np.ndarray) -> np.ndarray:
-    """The photo cut to head and shoulders, as printed to be held up at the door (the whole
-    portrait held at arm's length would show the face too small to be tried at all)."""
-    box = HaarFaceDetector().detect(photo)[0].box
-    cx, cy = box.center
-    half = box.w * 1.2
-    h, w = photo.shape[:2]
-    top, left = round(max(cy - half, 0)), round(max(cx - half, 0))
-    return photo[top : round(min(cy + half, h)), left : round(min(cx + half, w))].copy()
 
 
 def demo_settings(

@@ -22,17 +22,17 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from facegate.config.detection import DetectionConfig
+from facegate.config.liveness import LivenessConfig
 from facegate.errors import DatasetError
 from facegate.evaluation.photo_attack import held_photo_frames, seed_for
 from facegate.liveness.blinks import Blink, BlinkDetector
 from facegate.liveness.challenge import Challenge, replay_blinks
-from facegate.liveness.params import LivenessParams
-from facegate.liveness.samples import FaceSample, eye_frame
+from facegate.liveness.eye_frame import eye_frame
 from facegate.liveness.verdict import LivenessCheck
-from facegate.vision.haar import HaarFaceDetector
+from facegate.vision.face_sample import FaceSample
 from facegate.vision.image_io import load_image
-from facegate.vision.landmarks import LandmarkPredictor
-from facegate.vision.tracker import FaceTracker
+from facegate.vision.perception import Perception
 
 TOLERANCE_FRAMES = 2
 STILL_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp"}
@@ -41,8 +41,9 @@ VIDEO_SUFFIXES = {".mp4", ".mov", ".avi", ".mkv", ".webm"}
 REPLAY_STEP_S = 0.1
 
 
-def new_tracker() -> FaceTracker:
-    return FaceTracker(HaarFaceDetector(), LandmarkPredictor())
+def new_tracker(detection: DetectionConfig | None = None) -> Perception:
+    """The door's per-frame step, built from the same ``[detection]`` section."""
+    return Perception.from_config(detection or DetectionConfig())
 
 
 @dataclass
@@ -55,17 +56,16 @@ class Track:
     ms_per_frame: float
 
 
-def track(frames: Iterable[tuple[float, np.ndarray]], tracker: FaceTracker, fps: float) -> Track:
+def track(frames: Iterable[tuple[float, np.ndarray]], tracker: Perception, fps: float) -> Track:
     tracker.reset()
     samples: list[FaceSample] = []
     n, spent = 0, 0.0
     for t, frame in frames:
         n += 1
         started = time.perf_counter()
-        grey = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
-        face = tracker.update(grey, t)
+        face = tracker.step(frame, t)
         if face is not None:
-            samples.append(FaceSample(t, face.landmarks, face.box, (grey.shape[1], grey.shape[0])))
+            samples.append(face)
         spent += time.perf_counter() - started
     return Track(samples, n, fps, 1000.0 * spent / max(n, 1))
 
@@ -91,7 +91,7 @@ def video_with_times(path: Path, fps: float | None = None) -> tuple[Iterator, fl
     return frames(), rate
 
 
-def detect_blinks(samples: list[FaceSample], params: LivenessParams) -> BlinkDetector:
+def detect_blinks(samples: list[FaceSample], params: LivenessConfig) -> BlinkDetector:
     detector = BlinkDetector(params)
     previous = None
     for s in samples:
@@ -102,7 +102,7 @@ def detect_blinks(samples: list[FaceSample], params: LivenessParams) -> BlinkDet
     return detector
 
 
-def run_check(samples: list[FaceSample], params: LivenessParams, duration: float) -> dict:
+def run_check(samples: list[FaceSample], params: LivenessConfig, duration: float) -> dict:
     """Liveness without a challenge over a whole sequence: the verdict and when."""
     check = LivenessCheck(0.0, params.model_copy(update={"timeout_s": max(duration, 0.6)}))
     verdict = None
@@ -119,7 +119,7 @@ def run_check(samples: list[FaceSample], params: LivenessParams, duration: float
     }
 
 
-def replay_pass_rate(blinks: list[Blink], duration: float, params: LivenessParams) -> dict:
+def replay_pass_rate(blinks: list[Blink], duration: float, params: LivenessConfig) -> dict:
     """How often this recording, replayed, passes a random challenge.
 
     The prompt falls at a uniformly random moment of the recording (every 0.1 s) and asks for
@@ -191,7 +191,7 @@ def read_annotations(path: Path) -> dict:
     return notes
 
 
-def evaluate_clips(clips: Path, notes: dict, params: LivenessParams) -> dict:
+def evaluate_clips(clips: Path, notes: dict, params: LivenessConfig) -> dict:
     tracker = new_tracker()
     per_clip = {}
     totals = Counter()
@@ -269,19 +269,19 @@ def attack_files(paths: Iterable[Path]) -> list[Path]:
     return found
 
 
-_WORKER_TRACKER: FaceTracker | None = None
+_WORKER_TRACKER: Perception | None = None
 
 
-def eye_centres(photo: np.ndarray, tracker: FaceTracker) -> np.ndarray | None:
+def eye_centres(photo: np.ndarray, tracker: Perception) -> np.ndarray | None:
     """Where the photo's eyes are (for the hand-wave attack), or None without a face."""
     tracker.reset()
-    face = tracker.update(cv2.cvtColor(photo, cv2.COLOR_BGR2GRAY), 0.0)
+    face = tracker.step(photo, 0.0)
     if face is None:
         return None
     return np.array([face.landmarks[36:42].mean(axis=0), face.landmarks[42:48].mean(axis=0)])
 
 
-def _attack_one(args: tuple[Path, LivenessParams, bool]) -> dict:
+def _attack_one(args: tuple[Path, LivenessConfig, bool]) -> dict:
     global _WORKER_TRACKER
     path, params, wave = args
     if _WORKER_TRACKER is None:
@@ -319,7 +319,7 @@ def _attack_one(args: tuple[Path, LivenessParams, bool]) -> dict:
 
 
 def evaluate_attacks(
-    paths: list[Path], params: LivenessParams, jobs: int, hand_wave: bool = False
+    paths: list[Path], params: LivenessConfig, jobs: int, hand_wave: bool = False
 ) -> dict:
     """Every file as an attack; with ``hand_wave`` every still also with a finger passed over
     its eyes twice (the attack that fools EAR-only blink checks)."""
@@ -354,11 +354,11 @@ def evaluate_liveness(
     clips: Path,
     annotations: Path,
     attacks: list[Path] | None = None,
-    params: LivenessParams | None = None,
+    params: LivenessConfig | None = None,
     jobs: int | None = None,
     hand_wave: bool = False,
 ) -> dict:
-    params = params or LivenessParams()
+    params = params or LivenessConfig()
     report = evaluate_clips(clips, read_annotations(annotations), params)
     report.update({"apcer": None, "n_attacks": 0})
     if attacks:

@@ -1,1 +1,2 @@
-"""Access events: their shape, and the sinks that keep them (a local journal; MQTT next)."""
+"""Access and alarm events: their shape and schemas, and where they are kept before anything
+acts on them (the fsynced journal, then the durable outbox that the MQTT link drains)."""

@@ -25,6 +25,11 @@ ALARM_KINDS = frozenset(
         "remote_command",
         "outbox_full",
         "event_store_failed",
+        "exit_request",
+        "attendance_failed",
+        "gallery_invalid",
+        "keypad_error",
+        "keypad_restored",
     }
 )
 

@@ -13,12 +13,12 @@ The disk bound is SQLite's own ``max_page_count``: an insert past it fails with
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+from facegate.common.sqlite import open_store
 from facegate.errors import FacegateError
 
 PAGE_SIZE = 4096
@@ -55,13 +55,9 @@ class Outbox:
         self.path = Path(path)
         self.max_pages = max(16, max_bytes // PAGE_SIZE)
         self._lock = threading.Lock()
-        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        if not self.path.exists():
-            os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT, 0o600))
         try:
-            self._conn = sqlite3.connect(
-                self.path, check_same_thread=False, isolation_level=None, timeout=5.0
-            )
+            self._conn = open_store(self.path, threads=True)
+            # The page size must be set before WAL mode (it cannot change afterwards).
             self._conn.execute(f"PRAGMA page_size = {PAGE_SIZE}")
             self._conn.execute("PRAGMA journal_mode = WAL")
             self._conn.execute("PRAGMA synchronous = FULL")

@@ -2,21 +2,24 @@
 
 ``record`` returns only when both copies are synced. When either cannot be written (the
 outbox at its bound, the disk full) the event is kept in memory, in order, and retried by
-``retry``; until that backlog is empty the recorder is *not healthy* and the daemon starts no
+``retry``; until that backlog is empty the recorder is *not healthy* and the door starts no
 new attempt and opens the door for no one (docs/mqtt.md, "When the outbox fills").
+
+Safe for concurrent use: the internal watchdog records its alarm from its own thread, maybe
+while the main loop sits in a slow fsync; one lock keeps the backlog and the order whole.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import threading
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from facegate.events.journal import JournalSink, read_journal, read_journal_tail
+from facegate.events.journal import JournalSink, events_after, last_event
 from facegate.events.outbox import Outbox, OutboxError
-from facegate.events.topics import Topics
 
 log = logging.getLogger("facegate.events")
 
@@ -36,16 +39,17 @@ class EventRecorder:
         self,
         journal: JournalSink,
         outbox: Outbox | None = None,
-        topics: Topics | None = None,
+        topic_for: Callable[[dict], str] | None = None,
         on_added: Callable[[], None] | None = None,
     ) -> None:
-        if (outbox is None) != (topics is None):
-            raise ValueError("an outbox needs its topics")
+        if (outbox is None) != (topic_for is None):
+            raise ValueError("an outbox needs the topic of each event")
         self.journal = journal
         self.outbox = outbox
-        self.topics = topics
+        self.topic_for = topic_for
         self._on_added = on_added
         self._backlog: deque[_Pending] = deque()
+        self._lock = threading.RLock()
         self.last_error: str | None = None
 
     @property
@@ -65,25 +69,22 @@ class EventRecorder:
         """
         if self.outbox is None:
             return 0
-        marker = self.outbox.last_event_id
-        tail = read_journal_tail(self.journal.path)
+        with self._lock:
+            return self._recover(self.outbox)
+
+    def _recover(self, outbox: Outbox) -> int:
+        marker = outbox.last_event_id
         if marker is None:
             # A new outbox: the journal's past stays local (MQTT was just turned on). "" marks
             # an empty journal, so that a crash before the very first commit is caught too.
-            self.outbox.mark(tail[-1]["event_id"] if tail else "")
+            last = last_event(self.journal.path)
+            outbox.mark(last["event_id"] if last else "")
             return 0
-        if not tail or tail[-1].get("event_id") == marker:
-            return 0
-        events = read_journal(self.journal.path).events
-        ids = [e.get("event_id") for e in events]
-        if marker == "":
-            start = 0
-        elif marker in ids:
-            start = ids.index(marker) + 1
-        else:
+        after = events_after(self.journal.path, marker)
+        if after is None:
             log.warning("outbox's last event %s is not in the journal: nothing re-sent", marker)
             return 0
-        missing = [e for e in events[start:] if e.get("type") in ("access", "alarm")]
+        missing = [e for e in after if e.get("type") in ("access", "alarm")]
         for event in missing:
             self._backlog.append(_Pending(event, journaled=True))
         self.retry()
@@ -93,9 +94,10 @@ class EventRecorder:
 
     def record(self, event: dict) -> bool:
         """Keep ``event``; True when it is on disk in every store, False when it waits."""
-        self._backlog.append(_Pending(event))
-        self.retry()
-        return all(p.event is not event for p in self._backlog)
+        with self._lock:
+            self._backlog.append(_Pending(event))
+            self._retry()
+            return all(p.event is not event for p in self._backlog)
 
     def retry(self) -> None:
         """Write what waits: every event to the journal first, then to the outbox, in order.
@@ -103,6 +105,10 @@ class EventRecorder:
         The journal goes first for all of them, so an event behind one the outbox refuses is
         still on disk (and re-queued by ``recover`` after a crash).
         """
+        with self._lock:
+            self._retry()
+
+    def _retry(self) -> None:
         try:
             for pending in self._backlog:
                 if not pending.journaled:
@@ -110,9 +116,9 @@ class EventRecorder:
                     pending.journaled = True
             while self._backlog:
                 pending = self._backlog[0]
-                if self.outbox is not None and self.topics is not None:
+                if self.outbox is not None and self.topic_for is not None:
                     self.outbox.add(
-                        self.topics.event_topic(pending.event),
+                        self.topic_for(pending.event),
                         event_payload(pending.event),
                         pending.event["event_id"],
                     )

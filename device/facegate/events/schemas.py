@@ -1,15 +1,17 @@
-"""The JSON Schemas (draft 2020-12) of what facegate publishes, kept in docs/schemas.
+"""The JSON Schemas (draft 2020-12) of what facegate publishes, shipped in the package.
 
-Only where they are and how to load them: validating against them needs ``jsonschema``, a
-test-only dependency, so this module does not import it.
+They live in ``facegate/schemas/`` (package data, found with ``importlib.resources``) because
+the dashboard validates what doors send against them at run time. Only where they are and how
+to load them here: validating needs ``jsonschema``, which the door itself does not install.
 """
 
 from __future__ import annotations
 
+import importlib.resources
 import json
 from pathlib import Path
 
-SCHEMA_DIR = Path(__file__).resolve().parents[3] / "docs" / "schemas"
+SCHEMA_DIR = Path(str(importlib.resources.files("facegate") / "schemas"))
 
 # A message's "type" -> the schema that describes it (<name>.schema.json).
 SCHEMA_FOR_TYPE = {
@@ -21,5 +23,5 @@ SCHEMA_FOR_TYPE = {
 
 
 def load_schema(name: str) -> dict:
-    """The schema ``docs/schemas/<name>.schema.json`` as a dict."""
+    """The schema ``facegate/schemas/<name>.schema.json`` as a dict."""
     return json.loads((SCHEMA_DIR / f"{name}.schema.json").read_text(encoding="utf-8"))

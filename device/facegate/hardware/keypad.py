@@ -23,6 +23,7 @@ from types import ModuleType
 
 from gpiozero import Button, DigitalOutputDevice
 
+from facegate.common.backoff import Backoff
 from facegate.errors import FacegateError
 
 log = logging.getLogger(__name__)
@@ -182,40 +183,77 @@ class EvdevKeypad:
     The device is grabbed so its keys reach only facegate, not a console login on the Pi.
     """
 
-    def __init__(self, device_path: str, on_key: Callable[[str], None], grab: bool = True) -> None:
+    def __init__(
+        self,
+        device_path: str,
+        on_key: Callable[[str], None],
+        grab: bool = True,
+        on_alarm: Callable[[str, dict], None] | None = None,
+        reopen_initial_s: float = 0.5,
+        reopen_max_s: float = 30.0,
+    ) -> None:
         self._evdev = _import_evdev()
-        try:
-            self._device = self._evdev.InputDevice(device_path)
-        except OSError as exc:
-            raise KeypadError(
-                f"cannot open keypad {device_path}: {exc.strerror}; check the path "
-                "(/dev/input/by-id/...) and that the service user is in group input"
-            ) from None
-        if grab:
-            try:
-                self._device.grab()
-            except OSError as exc:
-                self._device.close()
-                raise KeypadError(
-                    f"cannot take keypad {device_path} for facegate alone: {exc.strerror} "
-                    "(another program has grabbed it?)"
-                ) from None
+        self._path = device_path
+        self._grab = grab
+        self._device = self._open()  # a keypad missing at start stops the start, named
         self._on_key = on_key
+        self._on_alarm = on_alarm or (lambda _kind, _detail: None)
+        self._backoff = Backoff(reopen_initial_s, reopen_max_s)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="usb-keypad", daemon=True)
         self._thread.start()
 
+    def _open(self):  # type: ignore[no-untyped-def]
+        try:
+            device = self._evdev.InputDevice(self._path)
+        except OSError as exc:
+            raise KeypadError(
+                f"cannot open keypad {self._path}: {exc.strerror}; check the path "
+                "(/dev/input/by-id/...) and that the service user is in group input"
+            ) from None
+        if self._grab:
+            try:
+                device.grab()
+            except OSError as exc:
+                device.close()
+                raise KeypadError(
+                    f"cannot take keypad {self._path} for facegate alone: {exc.strerror} "
+                    "(another program has grabbed it?)"
+                ) from None
+        return device
+
     def _run(self) -> None:
-        ecodes, key_down = self._evdev.ecodes, self._evdev.KeyEvent.key_down
         while not self._stop.is_set():
             try:
-                ready, _, _ = select.select([self._device], [], [], 0.2)
-                events = list(self._device.read()) if ready else []
-            except OSError:
-                if not self._stop.is_set():
-                    log.exception("USB keypad read failed (unplugged?); keypad stopped")
-                return
-            for event in events:
+                self._read()
+            except OSError as exc:
+                if self._stop.is_set():
+                    return
+                log.warning("USB keypad %s lost: %s; reopening", self._path, exc)
+                self._on_alarm("keypad_error", {"device": self._path, "error": str(exc)})
+                self._reopen()
+
+    def _reopen(self) -> None:
+        """Retry with back-off until the keypad is back (or the door stops)."""
+        with contextlib.suppress(OSError):
+            self._device.close()
+        lost = time.monotonic()
+        self._backoff.reset()
+        while not self._stop.wait(self._backoff.next()):
+            try:
+                self._device = self._open()
+            except KeypadError:
+                continue
+            down = round(time.monotonic() - lost, 1)
+            log.info("USB keypad %s is back after %.1f s", self._path, down)
+            self._on_alarm("keypad_restored", {"device": self._path, "down_s": down})
+            return
+
+    def _read(self) -> None:
+        ecodes, key_down = self._evdev.ecodes, self._evdev.KeyEvent.key_down
+        while not self._stop.is_set():
+            ready, _, _ = select.select([self._device], [], [], 0.2)
+            for event in list(self._device.read()) if ready else []:
                 if event.type != ecodes.EV_KEY:
                     continue
                 key_event = self._evdev.categorize(event)
@@ -230,7 +268,7 @@ class EvdevKeypad:
 
     @property
     def running(self) -> bool:
-        """False once the read thread has stopped (closed, or the keypad was unplugged)."""
+        """False once the read thread has stopped (closed)."""
         return self._thread.is_alive()
 
     def _dispatch(self, key: str) -> None:

@@ -8,7 +8,6 @@ admin can list and remove students, and the roster can refer to them.
 from __future__ import annotations
 
 import json
-import re
 import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -17,13 +16,14 @@ from pathlib import Path
 
 import numpy as np
 
+from facegate.common.ids import STUDENT_ID_RULE, is_student_id
+from facegate.common.key_files import create_key_file, read_key_file
+from facegate.common.sqlite import open_store, transaction
 from facegate.config import PathsConfig
 from facegate.errors import GalleryError, KeyFileError
-from facegate.identity.db import create_private_file, transaction
-from facegate.identity.sealing import Sealer, SealError, create_key_file, read_key_file
+from facegate.identity.sealing import Sealer, SealError
 
 SCHEMA_VERSION = 1
-STUDENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$")
 _KEY_CHECK = b"facegate gallery key check"
 
 _SCHEMA = """
@@ -80,11 +80,8 @@ class Calibration:
 
 
 def validate_student_id(student_id: str) -> str:
-    if not STUDENT_ID.fullmatch(student_id or ""):
-        raise GalleryError(
-            f"invalid student id {student_id!r}: use 1-64 letters, digits, '_', '.', '@' or '-', "
-            "starting with a letter or digit"
-        )
+    if not is_student_id(student_id):
+        raise GalleryError(f"invalid student id {student_id!r}: {STUDENT_ID_RULE}")
     return student_id
 
 
@@ -157,9 +154,8 @@ class Gallery:
 
     @classmethod
     def _create(cls, path: Path, sealer: Sealer, embedder: str, dim: int) -> Gallery:
-        create_private_file(path)
+        conn = open_store(path)
         try:
-            conn = sqlite3.connect(path, isolation_level=None)
             with transaction(conn):
                 for statement in filter(None, (s.strip() for s in _SCHEMA.split(";"))):
                     conn.execute(statement)
@@ -175,9 +171,9 @@ class Gallery:
                     ],
                 )
         except BaseException:
+            conn.close()
             path.unlink(missing_ok=True)
             raise
-        conn.execute("PRAGMA foreign_keys = ON")
         return cls(conn, path, sealer, embedder, dim)
 
     @classmethod
@@ -185,7 +181,7 @@ class Gallery:
         cls, path: Path, key_path: Path, sealer: Sealer, embedder: str | None, dim: int | None
     ) -> Gallery:
         try:
-            conn = sqlite3.connect(f"file:{path}?mode=rw", uri=True, isolation_level=None)
+            conn = open_store(path, create=False)
             ok = conn.execute("PRAGMA quick_check").fetchone()[0]
             if ok != "ok":
                 raise GalleryError(f"gallery {path} is damaged (sqlite quick_check: {ok})")
@@ -217,7 +213,6 @@ class Gallery:
             )
         if dim is not None and dim != stored_dim:
             raise GalleryError(f"gallery {path} holds {stored_dim}-D templates, not {dim}-D")
-        conn.execute("PRAGMA foreign_keys = ON")
         return cls(conn, path, sealer, stored_embedder, stored_dim)
 
     def close(self) -> None:

@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import time
 from pathlib import Path
 
 import pyotp
 
+from facegate.common.key_files import create_key_file, read_key_file
+from facegate.common.sqlite import open_store, transaction
 from facegate.errors import GalleryError, KeyFileError
-from facegate.identity.db import create_private_file, transaction
 from facegate.identity.gallery import validate_student_id
-from facegate.identity.sealing import Sealer, SealError, create_key_file, read_key_file
+from facegate.identity.sealing import Sealer, SealError
 from facegate.identity.totp import (
     DIGITS,
     STEP_S,
@@ -27,7 +29,9 @@ from facegate.identity.totp import (
     check_code,
 )
 
-SCHEMA_VERSION = 1
+# Version 2 added attempts.updated (when the row last changed), for the retention period.
+SCHEMA_VERSION = 2
+_READABLE = ("1", "2")
 _SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE totp (student_id TEXT PRIMARY KEY, secret BLOB NOT NULL);
@@ -35,7 +39,8 @@ CREATE TABLE attempts (
   student_id TEXT PRIMARY KEY,
   last_step INTEGER NOT NULL,
   failures INTEGER NOT NULL,
-  locked_until REAL NOT NULL
+  locked_until REAL NOT NULL,
+  updated REAL NOT NULL DEFAULT 0
 );
 CREATE TABLE overrides (
   student_id TEXT PRIMARY KEY,
@@ -68,8 +73,7 @@ class SecondFactorStore:
             if not key_path.exists():
                 create_key_file(key_path)
             sealer = Sealer(read_key_file(key_path))
-            create_private_file(path)
-            conn = sqlite3.connect(path, isolation_level=None)
+            conn = open_store(path)
             try:
                 with transaction(conn):
                     for statement in filter(None, (s.strip() for s in _SCHEMA.split(";"))):
@@ -87,19 +91,21 @@ class SecondFactorStore:
             raise KeyFileError(f"key file {key_path} is missing: {path} cannot be opened")
         sealer = Sealer(read_key_file(key_path))
         try:
-            conn = sqlite3.connect(f"file:{path}?mode=rw", uri=True, isolation_level=None)
+            conn = open_store(path, create=False)
             meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
             conn.execute("SELECT student_id FROM totp LIMIT 1").fetchall()
             conn.execute("SELECT student_id FROM overrides LIMIT 1").fetchall()
             conn.execute("SELECT student_id FROM attempts LIMIT 1").fetchall()
         except sqlite3.DatabaseError as exc:
             raise GalleryError(f"{path} is not a facegate second-factor store ({exc})") from None
-        if meta.get("schema_version") != str(SCHEMA_VERSION):
+        if meta.get("schema_version") not in _READABLE:
             raise GalleryError(f"{path} has schema version {meta.get('schema_version')}")
         try:
             sealer.open(bytes.fromhex(meta.get("key_check", "")), b"key_check")
         except (SealError, ValueError):
             raise KeyFileError(f"key file {key_path} does not open {path}") from None
+        if meta["schema_version"] == "1":
+            _migrate_to_2(conn)
         return cls(conn, path, sealer)
 
     def close(self) -> None:
@@ -179,10 +185,19 @@ class SecondFactorStore:
             if verdict.state != state:
                 s = verdict.state
                 self._conn.execute(
-                    "INSERT OR REPLACE INTO attempts VALUES (?, ?, ?, ?)",
-                    (student_id, s.last_step, s.failures, s.locked_until),
+                    "INSERT OR REPLACE INTO attempts VALUES (?, ?, ?, ?, ?)",
+                    (student_id, s.last_step, s.failures, s.locked_until, now),
                 )
         return verdict
+
+    def prune_attempts(self, before: float) -> int:
+        """Forget keypad attempt records not touched since ``before`` (Unix seconds) and not
+        locked out now; TOTP secrets stay. Returns how many."""
+        with transaction(self._conn):
+            cur = self._conn.execute(
+                "DELETE FROM attempts WHERE updated < ? AND locked_until < ?", (before, before)
+            )
+        return cur.rowcount
 
     def _open(self, sealed: bytes, kind: str, student_id: str) -> str:
         try:
@@ -192,6 +207,14 @@ class SecondFactorStore:
                 f"the {kind} secret of {student_id} in {self.path} does not open (altered, or "
                 "copied from another student)"
             ) from None
+
+
+def _migrate_to_2(conn: sqlite3.Connection) -> None:
+    """Version 1 stores gain ``attempts.updated``, set to now (their age is unknown)."""
+    with transaction(conn):
+        conn.execute("ALTER TABLE attempts ADD COLUMN updated REAL NOT NULL DEFAULT 0")
+        conn.execute("UPDATE attempts SET updated = ?", (time.time(),))
+        conn.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
 
 
 def provisioning_uri(secret: str, student_id: str, issuer: str) -> str:

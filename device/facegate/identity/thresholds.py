@@ -28,3 +28,17 @@ def shipped_rule(embedder: str) -> OpenSetRule:
 
 def shipped_threshold(embedder: str) -> float:
     return SHIPPED_RULES[embedder].threshold
+
+
+# The largest cosine distance between an attempt's frames (best frames and the frames around
+# its blinks) that still counts as one person; measured on the real clips (same person across
+# a blink against different people: docs/liveness.md, "One face per attempt").
+SHIPPED_BINDING_LIMITS: dict[str, float] = {
+    "facenet": 0.30,
+    "facenet-float": 0.30,
+    "dlib": 0.05,
+}
+
+
+def binding_limit(embedder: str) -> float:
+    return SHIPPED_BINDING_LIMITS[embedder]

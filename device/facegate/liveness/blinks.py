@@ -26,8 +26,8 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from facegate.liveness.params import LivenessParams
-from facegate.liveness.samples import EyeFrame
+from facegate.config.liveness import LivenessConfig
+from facegate.liveness.eye_frame import EyeFrame
 
 
 @dataclass(frozen=True)
@@ -74,8 +74,8 @@ def _crossing(a: EyeFrame, b: EyeFrame, level: float) -> float:
 class BlinkDetector:
     """Feed :class:`EyeFrame` samples in time order; :meth:`add` returns each judged dip."""
 
-    def __init__(self, params: LivenessParams | None = None) -> None:
-        self.p = params or LivenessParams()
+    def __init__(self, params: LivenessConfig | None = None) -> None:
+        self.p = params or LivenessConfig()
         self._history: deque[EyeFrame] = deque()
         self._dip: list[EyeFrame] = []
         self._frozen: tuple[float, float] | None = None

@@ -12,8 +12,8 @@ import secrets
 from dataclasses import dataclass
 from typing import Protocol
 
+from facegate.config.liveness import LivenessConfig
 from facegate.liveness.blinks import Blink
-from facegate.liveness.params import LivenessParams
 
 
 @dataclass(frozen=True)
@@ -48,7 +48,7 @@ class Challenge:
         return {"blinks": self.blinks, "start": round(self.start, 3), "window_s": self.window_s}
 
 
-def draw_challenge(now: float, params: LivenessParams) -> Challenge:
+def draw_challenge(now: float, params: LivenessConfig) -> Challenge:
     """A fresh count from the operating system's randomness (not a seeded generator)."""
     span = params.challenge_max_blinks - params.challenge_min_blinks + 1
     count = params.challenge_min_blinks + secrets.randbelow(span)

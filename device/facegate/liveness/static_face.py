@@ -19,8 +19,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from facegate.liveness.params import LivenessParams
-from facegate.liveness.shape import homography_residual, inter_ocular
+from facegate.config.liveness import LivenessConfig
+from facegate.vision.shape import homography_residual, inter_ocular
 
 
 @dataclass(frozen=True)
@@ -38,8 +38,8 @@ class StaticMeasure:
 
 
 class StaticFaceCheck:
-    def __init__(self, params: LivenessParams | None = None) -> None:
-        self.p = params or LivenessParams()
+    def __init__(self, params: LivenessConfig | None = None) -> None:
+        self.p = params or LivenessConfig()
         self._window: deque[tuple[float, np.ndarray, float]] = deque()
         self.last: StaticMeasure | None = None
         # The most live-looking window so far (largest non-rigid motion), for the evidence.

@@ -6,11 +6,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from facegate.config.liveness import LivenessConfig
 from facegate.liveness.blinks import BlinkDetector
 from facegate.liveness.challenge import Challenge
-from facegate.liveness.params import LivenessParams
-from facegate.liveness.samples import FaceSample, eye_frame
+from facegate.liveness.eye_frame import eye_frame
 from facegate.liveness.static_face import StaticFaceCheck
+from facegate.vision.face_sample import FaceSample
 
 # Reasons, as the access event names them.
 LIVE = "live"
@@ -43,10 +44,10 @@ class LivenessCheck:
     def __init__(
         self,
         started: float,
-        params: LivenessParams | None = None,
+        params: LivenessConfig | None = None,
         challenge: Challenge | None = None,
     ) -> None:
-        self.p = params or LivenessParams()
+        self.p = params or LivenessConfig()
         self.started = started
         self.challenge = challenge
         self.blinks = BlinkDetector(self.p)

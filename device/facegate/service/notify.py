@@ -22,6 +22,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import time
 from collections.abc import Mapping
 from types import TracebackType
 
@@ -104,6 +105,10 @@ class SystemdNotifier:
     def extend_timeout(self, seconds: float) -> bool:
         """Ask for more time to start or stop (e.g. a slow first model load)."""
         return self.send(f"EXTEND_TIMEOUT_USEC={max(0, round(seconds * 1_000_000))}")
+
+    def reloading(self) -> bool:
+        """A reload began (``systemctl reload``): READY=1 follows when it is done."""
+        return self.send("RELOADING=1", f"MONOTONIC_USEC={time.monotonic_ns() // 1000}")
 
     def stopping(self, status: str | None = None) -> bool:
         """Shutdown has begun (the door is locked, the outbox is being flushed)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from facegate.config.detection import DetectionConfig
 from facegate.errors import ModelFileError
 from facegate.vision.detection import Box, Detection
 from facegate.vision.model_files import HAAR_FRONTAL, verify
@@ -30,6 +31,12 @@ class HaarFaceDetector:
         self._min_neighbors = min_neighbors
         self._min_face_px = min_face_px
         self._scale_factor = scale_factor
+
+    @classmethod
+    def from_config(cls, cfg: DetectionConfig) -> HaarFaceDetector:
+        return cls(
+            cfg.haar_width, cfg.haar_min_neighbors, cfg.haar_min_face_px, cfg.haar_scale_factor
+        )
 
     def detect(self, image_bgr: np.ndarray) -> list[Detection]:
         height, width = image_bgr.shape[:2]

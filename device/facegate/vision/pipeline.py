@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
-from facegate.config import Settings
+from facegate.config import DetectionConfig, EmbedderConfig, Settings
 from facegate.vision.detection import Detection, FaceDetector
 from facegate.vision.embedders import Embedder, create_embedder
 from facegate.vision.haar import HaarFaceDetector
@@ -25,29 +26,36 @@ class FacePipeline:
     landmarks: LandmarkPredictor
 
     @classmethod
-    def from_settings(
+    def load(
         cls,
-        settings: Settings,
+        detection: DetectionConfig,
+        embedder: EmbedderConfig,
+        models_dir: Path | None = None,
+        *,
         detector: str | None = None,
-        embedder: str | None = None,
+        embedder_name: str | None = None,
     ) -> FacePipeline:
-        """Load every model named by ``settings`` (or the overrides); each file is verified."""
-        d = settings.detection
-        mtcnn = MtcnnFaceDetector(d.mtcnn_min_face_px, d.mtcnn_thresholds)
-        chosen = detector or d.detector
+        """Load every model the sections name (or the overrides); each file is verified."""
+        mtcnn = MtcnnFaceDetector(detection.mtcnn_min_face_px, detection.mtcnn_thresholds)
+        chosen = detector or detection.detector
         primary: FaceDetector = (
-            mtcnn
-            if chosen == "mtcnn"
-            else HaarFaceDetector(
-                d.haar_width, d.haar_min_neighbors, d.haar_min_face_px, d.haar_scale_factor
-            )
+            mtcnn if chosen == "mtcnn" else HaarFaceDetector.from_config(detection)
         )
-        emb = create_embedder(
-            embedder or settings.embedder.name,
-            settings.paths.models_dir,
-            settings.embedder.threads,
-        )
+        emb = create_embedder(embedder_name or embedder.name, models_dir, embedder.threads)
         return cls(primary, emb, mtcnn, LandmarkPredictor())
+
+    @classmethod
+    def from_settings(
+        cls, settings: Settings, detector: str | None = None, embedder: str | None = None
+    ) -> FacePipeline:
+        """:meth:`load` with the sections of ``settings`` (the CLI and tests)."""
+        return cls.load(
+            settings.detection,
+            settings.embedder,
+            settings.paths.models_dir,
+            detector=detector,
+            embedder_name=embedder,
+        )
 
     def detect(self, image_bgr: np.ndarray) -> list[Detection]:
         return self.detector.detect(image_bgr)

@@ -12,9 +12,9 @@ import cv2
 import numpy as np
 
 from facegate.config import QualityConfig
-from facegate.liveness.ear import eyes_aspect_ratio
 from facegate.vision.crops import grey_face
 from facegate.vision.detection import Detection
+from facegate.vision.ear import eyes_aspect_ratio
 from facegate.vision.head_pose import head_pose
 
 

@@ -10,7 +10,9 @@ Two things make this cheaper and steadier than detecting every frame:
   points by a pixel or two, which is the size of a blink's EAR dip on a small face.
 
 A face that Haar misses for a moment (a blink, a grimace) is followed on its landmarks for
-``coast_s``; after that the track is lost.
+``coast_s``; after that the track is lost. Each frame's face is also compared with the previous
+one (:mod:`facegate.vision.continuity`: size step, aligned appearance), so that the attempt
+can make an abrupt change of the face inside one track a witness for recognition.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from facegate.vision.continuity import compare, face_thumbnail
 from facegate.vision.detection import Box
 from facegate.vision.haar import HaarFaceDetector
 from facegate.vision.landmarks import LandmarkPredictor
@@ -61,6 +64,9 @@ class TrackedFace:
     detected: bool
     faces_in_view: int
     track_id: int = 0
+    # Against the previous frame of the same track: size ratio and appearance correlation.
+    scale_step: float = 1.0
+    correlation: float = 1.0
 
 
 class FaceTracker:
@@ -87,6 +93,7 @@ class FaceTracker:
     def reset(self) -> None:
         self._haar_box: Box | None = None
         self._box: Box | None = None
+        self._thumb: np.ndarray | None = None
         self._last_seen = 0.0
         self._last_scan = float("-inf")
         self._faces_in_view = 0
@@ -120,6 +127,7 @@ class FaceTracker:
                 self._box = self._haar_box = None  # the tracked face left; another is in view
         if self._box is None:
             self._track_id += 1
+            self._thumb = None
         return self._follow(grey, t, hit.box)
 
     def _follow(self, grey: np.ndarray, t: float, haar_box: Box) -> TrackedFace:
@@ -137,5 +145,18 @@ class FaceTracker:
         if box.iou(start) < 0.85:
             points = self._landmarks.predict(grey, box)
             box = box_from_landmarks(points)
-        self._box = box
-        return TrackedFace(points, box, detected, self._faces_in_view, self._track_id)
+        thumb = face_thumbnail(grey, points)
+        scale_step, correlation = 1.0, 1.0
+        if self._thumb is not None and self._box is not None:
+            change = compare(self._box, self._thumb, box, thumb)
+            scale_step, correlation = change.scale, change.correlation
+        self._box, self._thumb = box, thumb
+        return TrackedFace(
+            points,
+            box,
+            detected,
+            self._faces_in_view,
+            self._track_id,
+            scale_step,
+            correlation,
+        )

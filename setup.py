@@ -1,0 +1,7 @@
+"""Only the package list lives here: ``models/`` at the top of the repository is installed as
+``facegate.models`` (pyproject.toml maps the folder), which ``packages.find`` cannot express.
+Everything else about the distribution is in pyproject.toml."""
+
+from setuptools import find_packages, setup
+
+setup(packages=[*find_packages("device"), "facegate.models"])

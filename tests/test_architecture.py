@@ -1,0 +1,164 @@
+"""The package rules of docs/architecture.md, checked on the real import graph.
+
+Every ``import facegate.X`` and ``from facegate.X import`` (also inside functions) of every
+module is read with ``ast``; a package may import only the packages its row allows. The door
+never imports the tools (demo, bench, evaluation, cli) nor the server-side apps (dashboard,
+provision); lower layers never import upper ones.
+"""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parents[1] / "device" / "facegate"
+
+BASE = {"errors", "common", "__init__"}
+# What each top-level package (or module) may import besides itself and BASE.
+ALLOWED: dict[str, set[str]] = {
+    "errors": set(),
+    "common": set(),
+    "config": set(),
+    "vision": {"config"},
+    "liveness": {"vision", "config"},
+    "identity": {"vision", "config"},
+    "events": {"config"},
+    "mqtt": {"events", "config"},
+    "hardware": {"liveness", "config"},
+    "service": {"config"},
+    "access": {"identity", "liveness", "vision", "events", "config"},
+    "door": {
+        "access",
+        "identity",
+        "liveness",
+        "vision",
+        "events",
+        "mqtt",
+        "hardware",
+        "service",
+        "config",
+    },
+    "demo": {
+        "door",
+        "access",
+        "identity",
+        "liveness",
+        "vision",
+        "events",
+        "mqtt",
+        "hardware",
+        "service",
+        "config",
+        "evaluation",
+    },
+    "evaluation": {"demo", "access", "identity", "liveness", "vision", "events", "config"},
+    "bench": {
+        "door",
+        "demo",
+        "evaluation",
+        "access",
+        "identity",
+        "liveness",
+        "vision",
+        "events",
+        "mqtt",
+        "hardware",
+        "service",
+        "config",
+    },
+    "dashboard": {"access", "events", "mqtt", "config", "service"},
+    "provision": {"access", "identity", "events", "mqtt", "config"},
+    "cli": {"*"},
+    "__main__": {"cli"},
+    "__init__": set(),
+}
+TOOLS = {"demo", "bench", "evaluation", "cli", "dashboard", "provision", "__main__"}
+RUNTIME = set(ALLOWED) - TOOLS
+
+
+def imports_of(path: Path) -> set[str]:
+    """The top-level facegate packages ``path`` imports."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+    found = set()
+    for node in ast.walk(tree):
+        names: list[str] = []
+        if isinstance(node, ast.Import):
+            names = [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names = [node.module]
+            if node.module == "facegate":
+                names = [f"facegate.{a.name}" for a in node.names]
+        for name in names:
+            parts = name.split(".")
+            if parts[0] == "facegate" and len(parts) > 1:
+                found.add(parts[1])
+    return found
+
+
+def owner(path: Path) -> str:
+    rel = path.relative_to(PACKAGE)
+    return rel.parts[0] if len(rel.parts) > 1 else rel.stem
+
+
+def test_every_package_has_a_row() -> None:
+    packages = {owner(p) for p in PACKAGE.rglob("*.py")}
+    assert packages <= set(ALLOWED), f"add a row to ALLOWED: {sorted(packages - set(ALLOWED))}"
+
+
+def test_no_package_imports_what_its_layer_may_not() -> None:
+    wrong = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        me = owner(path)
+        allowed = ALLOWED[me]
+        for used in imports_of(path) - {me} - BASE:
+            if "*" not in allowed and used not in allowed:
+                wrong.append(f"{path.relative_to(PACKAGE)} imports facegate.{used}")
+    assert not wrong, "\n".join(wrong)
+
+
+def test_the_door_never_imports_tools_or_server_apps() -> None:
+    for me in RUNTIME:
+        assert not ALLOWED[me] & TOOLS, me
+
+
+def test_the_rules_are_a_layering_without_cycles() -> None:
+    graph = {k: {v for v in vs if v in ALLOWED} for k, vs in ALLOWED.items() if "*" not in vs}
+    done: set[str] = set()
+
+    def visit(node: str, trail: tuple[str, ...]) -> None:
+        assert node not in trail, " -> ".join((*trail, node))
+        if node in done:
+            return
+        for nxt in graph.get(node, ()):
+            if nxt not in ("demo", "evaluation"):  # the two tool packages share helpers
+                visit(nxt, (*trail, node))
+        done.add(node)
+
+    for node in graph:
+        visit(node, ())
+
+
+BLOCK_NUMPY_AND_OPENCV = """
+import sys
+class Block:
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in ("numpy", "cv2", "dlib", "sklearn"):
+            raise ImportError(f"{name} is not installed (blocked by the test)")
+        return None
+sys.meta_path.insert(0, Block())
+"""
+
+
+def test_config_and_command_checking_import_without_numpy_or_opencv() -> None:
+    """``import facegate.config`` and the command verifier, as the dashboard and a signing tool
+    use them, on a machine without numpy or OpenCV."""
+    code = BLOCK_NUMPY_AND_OPENCV + (
+        "import facegate.config, facegate.mqtt.commands, facegate.common.key_files\n"
+        "facegate.config.Settings()\n"
+        "print('ok')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "ok"
