@@ -207,6 +207,8 @@ def test_the_threshold_falls_with_the_number_of_students_who_may_be_accepted():
     assert rule.threshold_for(3) == rule.threshold_for(10)  # no growth below 10 students
     assert rule.threshold_for(2000) < 0.16
     assert OpenSetRule(0.3).threshold_for(10**6) == 0.3  # no slope: fixed
+    capped = OpenSetRule(0.24, 0.0, slope=0.045, reference_size=300, max_threshold=0.35)
+    assert capped.threshold_for(10) == 0.35 and capped.threshold_for(300) == pytest.approx(0.24)
     rng = np.random.default_rng(11)
     a = rng.normal(size=DIM)
     a /= np.linalg.norm(a)

@@ -526,7 +526,9 @@ def _rule(settings: Settings, embedder: str, threshold: float | None, margin: fl
     if margin is None:
         margin = settings.matcher.margin
     if margin is not None:
-        rule = OpenSetRule(rule.threshold, margin, rule.slope, rule.reference_size)
+        rule = OpenSetRule(
+            rule.threshold, margin, rule.slope, rule.reference_size, rule.max_threshold
+        )
     return rule
 
 

@@ -46,14 +46,15 @@ class OpenSetRule:
     be accepted (the candidates: the session's roster, else the whole gallery) and the gap to
     the second-nearest student is at least ``margin``. The more candidates, the more chances
     a stranger has to be near one of them, so the threshold falls by ``slope`` for every
-    e-fold of candidates: ``threshold`` holds at ``reference_size`` candidates. A slope of 0
-    is one fixed threshold.
+    e-fold of candidates: ``threshold`` holds at ``reference_size`` candidates, and it never
+    exceeds ``max_threshold`` (for small galleries). A slope of 0 is one fixed threshold.
     """
 
     threshold: float
     margin: float = 0.0
     slope: float = 0.0
     reference_size: int = 1
+    max_threshold: float = 1.99
 
     def __post_init__(self) -> None:
         if not 0.0 < self.threshold < 2.0:
@@ -62,13 +63,16 @@ class OpenSetRule:
             raise ValueError(f"margin {self.margin} is not a cosine distance in [0, 2)")
         if not 0.0 <= self.slope < 1.0 or self.reference_size < 1:
             raise ValueError("the slope must be in [0, 1) and the reference size >= 1")
+        if not 0.0 < self.max_threshold < 2.0:
+            raise ValueError(f"max_threshold {self.max_threshold} is not in (0, 2)")
 
     def threshold_for(self, candidates: int) -> float:
         """The threshold when ``candidates`` students may be accepted (never below 0.01)."""
         if self.slope == 0.0:
             return self.threshold
         n = max(candidates, MIN_SIZE)
-        return max(self.threshold - self.slope * math.log(n / self.reference_size), 0.01)
+        t = self.threshold - self.slope * math.log(n / self.reference_size)
+        return min(max(t, 0.01), self.max_threshold)
 
 
 @dataclass(frozen=True)

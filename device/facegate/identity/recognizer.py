@@ -31,6 +31,7 @@ def effective_rule(settings: Settings, gallery: Gallery) -> tuple[OpenSetRule, s
             calibration.margin,
             calibration.slope,
             calibration.reference_size,
+            max(shipped.max_threshold, calibration.threshold),
         )
         source = f"gallery calibration (FAR {calibration.target_far:g})"
     elif calibration is not None:
@@ -41,7 +42,9 @@ def effective_rule(settings: Settings, gallery: Gallery) -> tuple[OpenSetRule, s
         rule = OpenSetRule(m.threshold, rule.margin)
         source = "config matcher.threshold"
     if m.margin is not None:
-        rule = OpenSetRule(rule.threshold, m.margin, rule.slope, rule.reference_size)
+        rule = OpenSetRule(
+            rule.threshold, m.margin, rule.slope, rule.reference_size, rule.max_threshold
+        )
         source += ", config matcher.margin"
     return rule, source
 
