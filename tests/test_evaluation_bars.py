@@ -48,8 +48,8 @@ def test_celeba278_at_the_size_of_an_exam():
     or costs accuracy."""
     r = run_json("eval", "identities", str(shared("identities", "celeba278")), "--rotations", "1")
     assert r["n_people"] == 278 and r["n_images"] == 2174 and r["n_no_face"] <= 8
-    assert r["far"] <= 0.015  # strangers, all 278 enrolled
-    assert r["closed_set_accuracy"] >= 0.90 and r["frr"] <= 0.50
+    assert r["far"] <= 0.01  # strangers, all 278 enrolled (measured 0.92%)
+    assert r["closed_set_accuracy"] >= 0.89 and r["frr"] <= 0.52  # measured 90.2%, 48.4%
     sizes = r["by_gallery_size"]
     assert set(sizes) == {"10", "50", "100", "278"}
     for size, f in sizes.items():

@@ -506,6 +506,12 @@ _cache_option = click.option(
 )
 
 
+def _mtcnn_key(settings: Settings) -> str:
+    """What decides an evaluation photo's face: MTCNN's settings (part of the cache key)."""
+    d = settings.detection
+    return f"{d.mtcnn_min_face_px}|{tuple(d.mtcnn_thresholds)}"
+
+
 def _threshold(settings: Settings, embedder: str, override: float | None) -> float:
     from facegate.identity.thresholds import shipped_threshold
 
@@ -598,7 +604,7 @@ def eval_identities(
         sizes=size_list,
         progress=not as_json,
         cache=cache,
-        detection=ctx.settings.detection.model_dump_json(),
+        detection=_mtcnn_key(ctx.settings),
     )
     if as_json:
         click.echo(json.dumps(report.to_dict(), indent=2))
@@ -693,9 +699,7 @@ def eval_pairs(
     reports, curves = [], {}
     for name in dict.fromkeys(names):
         pipeline = FacePipeline.from_settings(ctx.settings, detector="mtcnn", embedder=name)
-        embeddings = embed_photos(
-            pipeline, paths, not as_json, cache, ctx.settings.detection.model_dump_json()
-        )
+        embeddings = embed_photos(pipeline, paths, not as_json, cache, _mtcnn_key(ctx.settings))
         report, same, dist = evaluate_pairs(
             pairs,
             embeddings,
