@@ -513,11 +513,12 @@ def _mtcnn_key(settings: Settings) -> str:
 
 
 def _threshold(settings: Settings, embedder: str, override: float | None) -> float:
-    from facegate.identity.thresholds import shipped_threshold
+    """The threshold for comparing two faces (one candidate: the shipped rule's largest)."""
+    from facegate.identity.thresholds import shipped_rule
 
     if override is not None:
         return override
-    return settings.matcher.threshold or shipped_threshold(embedder)
+    return settings.matcher.threshold or shipped_rule(embedder).threshold_for(1)
 
 
 def _rule(settings: Settings, embedder: str, threshold: float | None, margin: float | None):  # type: ignore[no-untyped-def]
