@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 DATA ?= ../shared/data
 
-.PHONY: demo test lint mosquitto eval bench check-aarch64 clean
+.PHONY: demo test lint mosquitto eval bench check-aarch64 check-wheel clean
 
 $(BIN)/python:
 	@PYTHON="$(PYTHON)" VENV="$(VENV)" scripts/make_venv.sh
@@ -53,6 +53,10 @@ bench: $(VENV)/.demo-installed
 
 check-aarch64:
 	scripts/check_aarch64_wheels.sh
+
+# The wheel, installed (not editable) in a new venv outside the checkout: models, schemas, demo.
+check-wheel: $(VENV)/.test-installed
+	DATA=$(DATA) scripts/check_wheel.sh
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache device/*.egg-info

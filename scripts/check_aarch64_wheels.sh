@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Every runtime dependency of facegate must install on the target: Raspberry Pi OS Bookworm,
-# Linux aarch64, CPython 3.11 (glibc 2.36). Ask pip to resolve the whole runtime set for that
-# platform from binary wheels only; a missing wheel fails the check. picamera2 (issue: door
+# Every runtime dependency of facegate must install on the targets: Raspberry Pi OS Bookworm
+# (Linux aarch64, CPython 3.11, glibc 2.36) and Trixie (CPython 3.13, glibc 2.41). Ask pip to
+# resolve the whole runtime set for each from binary wheels only; a missing wheel fails the check. picamera2 (issue: door
 # appliance) comes from the apt package python3-picamera2 and is not listed here.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,20 +11,24 @@ DEST=${DEST:-${TMPDIR:-/tmp}/facegate-aarch64-wheels}
 mkdir -p "$DEST"
 
 platforms=()
-for v in 17 27 28 31 34 35 36; do platforms+=(--platform "manylinux_2_${v}_aarch64"); done
+for v in 17 27 28 31 34 35 36 38 39 41; do platforms+=(--platform "manylinux_2_${v}_aarch64"); done
 platforms+=(--platform manylinux2014_aarch64 --platform linux_aarch64)
 
-# The runtime requirements, read from pyproject.toml, plus the Pi-only GPIO backend.
+# The runtime requirements, read from pyproject.toml. The Pi-only GPIO backend lgpio has a
+# PyPI wheel for 3.11 only; on both releases the image takes python3-lgpio from apt.
 mapfile -t reqs < <(python3 - <<'PY'
 import tomllib
 deps = tomllib.load(open("pyproject.toml", "rb"))["project"]["dependencies"]
 print("\n".join(deps))
-print("lgpio>=0.2")
 PY
 )
-echo "resolving ${#reqs[@]} requirements for linux/aarch64, CPython 3.11, wheels only:"
-$PIP download --quiet --only-binary=:all: "${platforms[@]}" \
-  --python-version 3.11 --implementation cp --abi cp311 \
-  --dest "$DEST" "${reqs[@]}"
-echo "ok: every runtime dependency has an aarch64 wheel for CPython 3.11:"
-ls "$DEST" | grep -E 'aarch64|none-any|abi3' | sed 's/^/  /'
+for py in 3.11 3.13; do
+  abi="cp${py/./}"
+  echo "resolving ${#reqs[@]} requirements for linux/aarch64, CPython $py, wheels only:"
+  rm -rf "$DEST/$abi" && mkdir -p "$DEST/$abi"
+  $PIP download --quiet --only-binary=:all: "${platforms[@]}" \
+    --python-version "$py" --implementation cp --abi "$abi" \
+    --dest "$DEST/$abi" "${reqs[@]}"
+  echo "ok: every runtime dependency has an aarch64 wheel for CPython $py:"
+  ls "$DEST/$abi" | grep -E 'aarch64|none-any|abi3' | sed 's/^/  /'
+done

@@ -46,13 +46,11 @@ SECURE_USERS: dict[str, str] = {
     "admin": "admin-pass",
 }
 
-#: The ACL of `secure_broker`: a door owns its own subtree and feeds Home Assistant discovery;
-#: the proctor only watches; the admin may command any door.
+#: The ACL of `secure_broker` (docs/mqtt.md's): a door owns its own subtree and writes only its
+#: own Home Assistant discovery configs; the proctor only watches; the admin may command any door.
 SECURE_ACL = """\
-user door-1
-topic readwrite facegate/door-1/#
-topic write homeassistant/#
-topic read facegate/door-1/cmd/#
+pattern readwrite facegate/%u/#
+pattern write homeassistant/+/facegate_%u/#
 
 user proctor
 topic read facegate/#

@@ -197,8 +197,10 @@ def test_the_genuine_student_at_the_same_distance_is_granted(
 # -- 2. lockdown, the session and the roster hold at the moment of the grant --------------------
 
 
-def _code(enrolled: Path) -> str:
-    return pyotp.TOTP((enrolled / "secret").read_text()).now()
+def _code(enrolled: Path):
+    """The code her app shows when she types it (however slowly a loaded machine runs)."""
+    totp = pyotp.TOTP((enrolled / "secret").read_text())
+    return totp.now
 
 
 def test_lockdown_while_the_student_types_the_code_refuses_the_grant(

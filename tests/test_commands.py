@@ -517,7 +517,7 @@ def test_discovery_messages(device_id: str, prefix: str) -> None:
     assert len(messages) >= 5
     node = "facegate_" + device_id.replace(".", "_")
     assert re.fullmatch(r"[A-Za-z0-9_-]+", node)  # HA's rule for a node id
-    shape = re.compile(rf"{re.escape(prefix)}/(binary_sensor|sensor)/{node}/([a-z_]+)/config")
+    shape = re.compile(rf"{re.escape(prefix)}/(binary_sensor|sensor|event)/{node}/([a-z_]+)/config")
     unique_ids = set()
     for topic, payload in messages:
         match = shape.fullmatch(topic)
@@ -527,6 +527,11 @@ def test_discovery_messages(device_id: str, prefix: str) -> None:
         assert config["payload_available"] == "online"
         assert config["payload_not_available"] == "offline"
         assert config["unique_id"] == f"{node}_{match.group(2)}"
+        # HA 2026.4 dropped object_id: the entity id is proposed as domain.slug.
+        assert config["default_entity_id"] == f"{match.group(1)}.{node}_{match.group(2)}"
+        assert "object_id" not in config
+        assert config["origin"]["name"] == "facegate" and config["origin"]["sw_version"]
+        assert config["device"]["sw_version"] == config["origin"]["sw_version"]
         assert config["device"]["identifiers"] == [node]
         assert "B-204" in config["device"]["name"]
         assert config["state_topic"].startswith(f"facegate/{device_id}/")
@@ -535,6 +540,9 @@ def test_discovery_messages(device_id: str, prefix: str) -> None:
     assert len(unique_ids) == len(messages)
     lock = json.loads(dict(messages)[f"{prefix}/binary_sensor/{node}/lock/config"])
     assert lock["device_class"] == "lock" and lock["state_topic"] == topics.door_state
+    access = json.loads(dict(messages)[f"{prefix}/event/{node}/access/config"])
+    assert access["state_topic"] == topics.access
+    assert access["event_types"] == ["granted", "denied"]
 
 
 def test_a_refusal_before_the_signature_carries_the_nonce_for_the_operator() -> None:

@@ -129,6 +129,7 @@ def run_door(
     hours: float = 0,
     code: str | None = None,
     challenge: bool = False,
+    wall_clock=None,
 ):
     data = tmp_path / "data"
     shutil.copytree(enrolled / "data", data)
@@ -138,6 +139,7 @@ def run_door(
     recorder = Recorder(code)
     service = DoorService(
         settings,
+        wall_clock=wall_clock,
         source=lambda: source,
         pipeline=pipeline,
         listener=recorder,
@@ -215,9 +217,18 @@ def test_denials_never_turn_the_relay_on(enrolled, tmp_path, pipeline, case, rea
 
 
 def test_right_code_grants_and_the_same_code_again_is_a_replay(enrolled, tmp_path, pipeline):
-    code = pyotp.TOTP((enrolled / "secret").read_text()).now()
+    # Both runs see the moment the code was read off the app, however long a loaded machine
+    # takes to play the clip twice: the second entry is then inside the same time step.
+    moment = datetime.now(UTC)
+    code = pyotp.TOTP((enrolled / "secret").read_text()).at(moment)
     recorder, relay, settings = run_door(
-        enrolled, tmp_path, pipeline, d18(), second_factor=True, code=code
+        enrolled,
+        tmp_path,
+        pipeline,
+        d18(),
+        second_factor=True,
+        code=code,
+        wall_clock=lambda: moment,
     )
     first = recorder.access()[0]
     assert first["decision"] == "granted" and first["second_factor"] == "totp_ok"
@@ -227,7 +238,13 @@ def test_right_code_grants_and_the_same_code_again_is_a_replay(enrolled, tmp_pat
     again.mkdir()
     shutil.copytree(settings.paths.data_dir, again / "enrolled" / "data")
     recorder, relay, _ = run_door(
-        again / "enrolled", again, pipeline, d18(), second_factor=True, code=code
+        again / "enrolled",
+        again,
+        pipeline,
+        d18(),
+        second_factor=True,
+        code=code,
+        wall_clock=lambda: moment,
     )
     assert recorder.access()[0]["reasons"] == ["totp_replayed"]
     assert relay == []
@@ -323,6 +340,8 @@ def test_door_opened_without_a_grant_is_a_forced_alarm(enrolled, tmp_path, pipel
                 contact.drive_low()  # reed contact closed: the door is shut
                 time.sleep(0.1)  # longer than the contact's debounce
                 contact.drive_high()  # and opened with no grant and no exit request
+                time.sleep(0.1)
+                contact.drive_low()  # and shut again (held open would be another alarm)
 
     recorder = ForceAfterDenial()
     service = DoorService(

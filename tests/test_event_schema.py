@@ -201,8 +201,14 @@ ALARM_DETAILS = {
     "remote_command": {"cmd": "unlock", "nonce": "q3Zp0c-Yb8_LmN2xw4Rt", "seconds": 5.0},
     "outbox_full": {"fill": 0.812, "depth": 5120, "out_of_service": False},
     "event_store_failed": {"unlocked": False, "error": "[Errno 28] No space left on device"},
+    # Attempt integrity and the door's own parts.
+    "exit_request": {"unlocked": False, "reason": "lockdown"},
+    "attendance_failed": {"session_id": "exam-1", "student_id": "s1", "error": "locked"},
+    "gallery_invalid": {"error": "gallery.sqlite3 is damaged"},
+    "keypad_error": {"device": "/dev/input/by-id/usb-kbd", "error": "[Errno 19] No such device"},
+    "keypad_restored": {"device": "/dev/input/by-id/usb-kbd", "down_s": 4.2},
 }
-WITH_ATTEMPT = ("locked_out", "spoof_attempt", "event_store_failed")
+WITH_ATTEMPT = ("locked_out", "spoof_attempt", "event_store_failed", "attendance_failed")
 
 
 @pytest.mark.parametrize("kind", sorted(ALARM_DETAILS))

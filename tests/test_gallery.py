@@ -176,3 +176,38 @@ def test_backup_copy_opens_with_the_same_key(paths, tmp_path):
     shutil.copy(db, copy)
     with Gallery.open(copy, key) as g:
         assert g.students()[0].name == "Ada"
+
+
+@pytest.mark.parametrize(
+    ("kdf", "named"),
+    [
+        ({"n": 2**30, "r": 8, "p": 1}, "scrypt n=1073741824 is outside"),
+        ({"n": 2**15, "r": 4096, "p": 1}, "scrypt r=4096 is outside"),
+        ({"n": 2**15, "r": 8, "p": 64}, "scrypt p=64 is outside"),
+        ({"n": 30000, "r": 8, "p": 1}, "not a power of two"),
+        ({"n": "32768", "r": 8, "p": 1}, "scrypt n='32768' is outside"),
+    ],
+)
+def test_an_import_refuses_scrypt_costs_it_did_not_choose(tmp_path, kdf, named) -> None:
+    """An altered export must not make the importer spend gigabytes before the passphrase is
+    checked: its scrypt parameters are bounded, and refused at once."""
+    import json as _json
+    import time
+
+    from facegate.identity.transfer import FORMAT, read_bundle
+
+    bundle = tmp_path / "altered.fgx"
+    bundle.write_text(
+        _json.dumps(
+            {
+                "format": FORMAT,
+                "kdf": {"name": "scrypt", "salt": "00" * 16, **kdf},
+                "nonce": "00" * 12,
+                "ciphertext": "AAAA",
+            }
+        )
+    )
+    started = time.process_time()
+    with pytest.raises(GalleryError, match=named):
+        read_bundle(bundle, "correct horse battery staple")
+    assert time.process_time() - started < 1.0  # refused before any key derivation

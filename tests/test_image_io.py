@@ -44,3 +44,43 @@ def test_image_files_lists_images_only(tmp_path):
     (tmp_path / "sub").mkdir()
     assert [p.name for p in image_files(tmp_path)] == ["a.PNG", "b.jpg"]
     assert image_files(tmp_path / "b.jpg") == [tmp_path / "b.jpg"]
+
+
+def _png_claiming(width: int, height: int) -> bytes:
+    """A valid, highly compressed grey PNG of ``width`` x ``height`` black pixels."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        crc = zlib.crc32(kind + data) & 0xFFFFFFFF
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    pixels = zlib.compress((b"\x00" * (width + 1)) * height, 9)
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
+    )
+
+
+def test_a_small_file_claiming_a_huge_image_is_refused_before_decoding(tmp_path) -> None:
+    """78 KB of PNG that would decode to 81 megapixels: refused from its header, in a process
+    whose peak memory stays far below what decoding it would take."""
+    import subprocess
+    import sys
+
+    bomb = tmp_path / "bomb.png"
+    bomb.write_bytes(_png_claiming(9000, 9000))
+    assert bomb.stat().st_size < 300_000
+    code = (
+        "import resource, sys\n"
+        "from facegate.vision.image_io import load_image\n"
+        "from facegate.errors import ImageError\n"
+        "before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+        f"try:\n    load_image(__import__('pathlib').Path({str(bomb)!r}))\n"
+        "except ImageError as e:\n    print(e)\n"
+        "print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) // 1024)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    message, grown_mb = done.stdout.strip().splitlines()
+    assert "too large (9000x9000), not decoded" in message
+    assert int(grown_mb) < 40  # decoding it would add 81 MB (grey) to 243 MB (colour)

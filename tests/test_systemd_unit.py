@@ -147,19 +147,63 @@ def test_lifecycle_directives(unit: dict) -> None:
     assert _one(unit, "Install", "WantedBy") == "multi-user.target"
 
 
-def test_exec_start_puts_the_group_option_before_run(unit: dict) -> None:
+def test_exec_start_finds_the_config_where_systemd_puts_it(
+    unit: dict, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`facegate run` with no --config reads $CONFIGURATION_DIRECTORY/facegate.toml."""
     argv = shlex.split(_one(unit, "Service", "ExecStart"))
-    assert argv == [
-        "/opt/facegate/venv/bin/facegate",
-        "--config",
-        "/etc/facegate/facegate.toml",
-        "run",
-    ]
-    from facegate.cli import cli
+    assert argv == ["/opt/facegate/venv/bin/facegate", "run"]
+    assert _one(unit, "Service", "ConfigurationDirectory") == "facegate"
+    from facegate.config import find_config_file
 
-    assert any(p.name == "config_path" and "--config" in p.opts for p in cli.params), (
-        "--config must be an option of the command group (facegate --config FILE run)"
-    )
+    (tmp_path / "facegate.toml").write_text("[device]\nid = 'door-7'\n")
+    monkeypatch.delenv("FACEGATE_CONFIG", raising=False)
+    monkeypatch.setenv("CONFIGURATION_DIRECTORY", str(tmp_path))
+    assert find_config_file() == tmp_path / "facegate.toml"
+
+
+def test_a_configuration_error_is_not_restarted(unit: dict) -> None:
+    assert _one(unit, "Service", "RestartPreventExitStatus") == "78"
+    assert "time-sync.target" in unit["Unit"]["Wants"]
+    assert "time-sync.target" in unit["Unit"]["After"]
+
+
+def test_the_mqtt_drop_in_hands_both_secrets_over_as_credentials(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from facegate.config import MqttConfig
+
+    drop_in = parse_unit((REPO / "systemd" / "facegate.service.d" / "mqtt.conf").read_text())
+    sources = dict(v.split(":", 1) for v in drop_in["Service"]["LoadCredential"])
+    assert sources == {
+        "command.key": "/etc/facegate/command.key",
+        "mqtt.password": "/etc/facegate/mqtt.password",
+    }
+    for name in sources:
+        (tmp_path / name).write_text("x\n")
+    monkeypatch.setenv("CREDENTIALS_DIRECTORY", str(tmp_path))
+    config = MqttConfig(username="door-1")
+    assert config.command_key_path() == tmp_path / "command.key"
+    assert config.password_path() == tmp_path / "mqtt.password"
+
+
+def test_a_key_handed_over_as_a_credential_with_an_acl_mode_is_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """systemd 255+ (Trixie) grants the credential by ACL, which stat shows as 0440: inside
+    $CREDENTIALS_DIRECTORY that is not other users' access; elsewhere it still is."""
+    from facegate.common.key_files import create_key_file, read_key_file
+    from facegate.errors import KeyFileError
+
+    creds = tmp_path / "creds"
+    creds.mkdir()
+    key = creds / "gallery.key"
+    create_key_file(key)
+    key.chmod(0o440)
+    with pytest.raises(KeyFileError, match="accessible to other users"):
+        read_key_file(key)
+    monkeypatch.setenv("CREDENTIALS_DIRECTORY", str(creds))
+    assert len(read_key_file(key)) == 32
 
 
 def test_identity_groups_and_directories(unit: dict) -> None:

@@ -1,1 +1,2 @@
-"""The door's decisions: exam sessions and rosters, attendance, (next) the access flow."""
+"""The door's decisions: the access flow (one attempt, one decision), exam sessions and
+rosters, attendance."""

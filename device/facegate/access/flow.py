@@ -219,6 +219,9 @@ class AccessFlow:
         if self.phase is not Phase.SECOND_FACTOR or a is None or attempt_id != a.id:
             return []
         assert a.recognition is not None and a.recognition.student_id is not None
+        refusal = self.authorise(a.recognition.student_id)
+        if refusal is not None:  # refused now whatever the code: do not spend it
+            return self._deny(t, (refusal,))
         verdict = self._verify(a.recognition.student_id, code)
         a.code_result = verdict.result
         if verdict.accepted:

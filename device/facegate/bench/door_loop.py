@@ -46,8 +46,9 @@ from facegate.vision.quality import QualityGate
 from facegate.vision.sources import Frame, OpenCVSource
 from facegate.vision.tracker import FaceTracker
 
-REPO = Path(__file__).resolve().parents[3]
-BLINK = Path(os.environ.get("FACEGATE_SHARED_DATA", REPO.parent / "shared" / "data")) / "blink"
+# The shared clips, relative to where the benchmark runs (the repository's root in a checkout;
+# an installed facegate is given the paths, or $FACEGATE_SHARED_DATA).
+BLINK = Path(os.environ.get("FACEGATE_SHARED_DATA", "../shared/data")) / "blink"
 STAGES = ("grey", "detect", "landmarks", "track_other", "attempt_frames", "liveness", "per_frame")
 PEER_STAGES = ("detect", "landmarks", "descriptor", "per_frame")
 STUDENT = "bench-student"

@@ -32,6 +32,19 @@ def create_key_file(path: Path) -> None:
         os.fsync(fh.fileno())
 
 
+def _is_credential(path: Path) -> bool:
+    """A file systemd handed over with ``LoadCredential=``: its directory is private to the
+    service, and systemd 255+ grants the service user an ACL that ``stat`` shows as group
+    bits (0440), which is not other users' access."""
+    directory = os.environ.get("CREDENTIALS_DIRECTORY")
+    if not directory:
+        return False
+    try:
+        return path.resolve().parent == Path(directory).resolve()
+    except OSError:
+        return False
+
+
 def read_key_file(path: Path) -> bytes:
     """Read a key file, refusing one that other users could read or change."""
     try:
@@ -45,7 +58,7 @@ def read_key_file(path: Path) -> bytes:
         ) from None
     if not stat.S_ISREG(info.st_mode):
         raise KeyFileError(f"key file {path} is not a regular file")
-    if info.st_mode & 0o077:
+    if info.st_mode & 0o077 and not _is_credential(path):
         raise KeyFileError(
             f"key file {path} is accessible to other users (mode {stat.S_IMODE(info.st_mode):04o});"
             f" run: chmod 600 {path}"

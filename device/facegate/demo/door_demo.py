@@ -24,22 +24,17 @@ from facegate.config import Settings
 from facegate.config.mqtt import MqttConfig
 from facegate.demo import material
 from facegate.demo.actor import PortraitActor
-from facegate.demo.roster_file import session_toml
+from facegate.demo.staging import STUDENT, enrol_collins, write_session
 from facegate.door import DoorListener, DoorService
 from facegate.evaluation.photo_attack import held_photo_frames, printed_face
 from facegate.hardware.mock_pins import on_periods
 from facegate.hardware.pin_factory import make_pin_factory
-from facegate.identity.enrolment import Enroller
-from facegate.identity.gallery import open_configured_gallery
-from facegate.identity.second_factor import SecondFactorStore
 from facegate.vision.pipeline import FacePipeline
-from facegate.vision.quality import QualityGate
 from facegate.vision.sources.rendered import RenderedSource
 
 FPS = 15.0
 ROOM = "hall-b"
 SESSION = "math-101"
-STUDENT = material.ASTRONAUT.student_id
 
 
 @dataclass
@@ -50,7 +45,7 @@ class Narrator(DoorListener):
     source: RenderedSource
     actor: PortraitActor | None = None
     service: DoorService | None = None
-    code: str | None = None
+    code: Callable[[], str] | None = None
     events: list[dict] = field(default_factory=list)
 
     def on_prompt(self, blinks: int) -> None:
@@ -65,8 +60,9 @@ class Narrator(DoorListener):
         self.echo(f"   door: face accepted as {student_id}; keypad asks for the TOTP code")
         if self.code is None or self.service is None:
             return
-        self.echo(f"   student types {'*' * len(self.code)} #")
-        for key in [*self.code, "#"]:
+        code = self.code()
+        self.echo(f"   student types {'*' * len(code)} #")
+        for key in [*code, "#"]:
             self.service.press_key(key)
 
     def on_event(self, event: dict) -> None:
@@ -85,6 +81,25 @@ class Narrator(DoorListener):
             parts.append(f"code {event['second_factor']}")
         parts.append(f"{event['latencies_ms'].get('total', 0)} ms")
         self.echo(f"   event: {event['decision'].upper()} [{reasons}]  " + ", ".join(parts))
+
+
+class SceneClock:
+    """The demo's wall clock follows its frames, not the machine: each scene's time is the
+    frames' own (lockstep), one scene after the other from the demo's start. A loaded machine
+    that takes minutes to render the scenes then shows the same codes and sessions as a fast
+    one (her app's code is read off this clock too)."""
+
+    def __init__(self, start: datetime) -> None:
+        self.start = start
+        self.offset = 0.0
+        self.service: DoorService | None = None
+
+    def now(self) -> datetime:
+        seconds = self.offset + (self.service.flow_time if self.service else 0.0)
+        return self.start + timedelta(seconds=seconds)
+
+    def next_scene(self) -> None:
+        self.offset += (self.service.flow_time if self.service else 0.0) + 1.0
 
 
 @dataclass
@@ -137,10 +152,7 @@ def run_door_demo(
     """The scenes; with ``mqtt`` every event also goes to that broker (else the journal only)."""
     work = Path(tempfile.mkdtemp(prefix="facegate-door-demo-"))
     try:
-        roster = work / "roster.toml"
-        now = datetime.now(UTC)
-        start, end = now - timedelta(minutes=30), now + timedelta(hours=2)
-        roster.write_text(session_toml(SESSION, ROOM, start, end, [STUDENT], second_factor=True))
+        roster = write_session(work / "roster.toml", SESSION, ROOM, [STUDENT], True)
         settings = demo_settings(base, work / "data", roster, mqtt)
         echo("facegate demo: the door service on gpiozero mock pins, frames synthesised from")
         echo("public-domain portraits (scikit-image astronaut.png, matplotlib grace_hopper.jpg)")
@@ -154,47 +166,52 @@ def run_door_demo(
         hopper = material.load_photo(material.HOPPER)
 
         echo(f"1. Enrol {STUDENT} ({material.ASTRONAUT.name}) from her photo")
-        with open_configured_gallery(
-            settings.paths, pipeline.embedder.name, pipeline.embedder.dim, create=True
-        ) as gallery:
-            outcome = Enroller(pipeline, QualityGate(settings.quality)).enroll_images(
-                gallery, STUDENT, material.ASTRONAUT.name, material.variants(collins, 5, 10), work
-            )
-        echo(f"   {outcome.stored} templates stored, encrypted; no photo kept")
-        with SecondFactorStore.open(
-            settings.paths.second_factor_path(), settings.paths.resolved_key_file(), create=True
-        ) as store:
-            secret = store.enroll(STUDENT)
+        staged = enrol_collins(settings, pipeline, work)
+        secret = staged.secret
+        echo(f"   {staged.templates} templates stored, encrypted; no photo kept")
         echo("   TOTP secret created and sealed (her authenticator app would scan its QR code)")
         echo(f"   roster: session {SESSION} in room {ROOM}, open now, second factor required\n")
 
-        code = pyotp.TOTP(secret).now()
+        clock = SceneClock(datetime.now(UTC))
+        totp, typed = pyotp.TOTP(secret), []
+
+        def read_app() -> str:  # the code her app shows as she types it
+            typed.append(totp.at(clock.now()))
+            return typed[-1]
+
+        def typed_before() -> str:
+            return typed[0]
+
         photo = [f for _, f in held_photo_frames(printed_face(collins), 7, 6.0, FPS)]
         scenes = [
             (
                 f"{material.ASTRONAUT.name}, live: answers the challenge, types her code",
                 PortraitActor(collins, seed=1),
                 ("granted",),
+                read_app,
             ),
             (
                 f"{material.ASTRONAUT.name} again, typing the code she has just used",
                 PortraitActor(collins, seed=3),
                 ("totp_replayed",),
+                typed_before,
             ),
             (
                 f"a printed photo of {material.ASTRONAUT.name} held up to the camera",
                 photo,
                 ("spoof_static",),
+                read_app,
             ),
             (
                 f"{material.HOPPER.name}, live, never enrolled",
                 PortraitActor(hopper, seed=2),
                 ("unknown_face",),
+                read_app,
             ),
         ]
         factory = make_pin_factory("mock")
         results = []
-        for number, (label, subject, expected) in enumerate(scenes, start=2):
+        for number, (label, subject, expected, code) in enumerate(scenes, start=2):
             echo(f"{number}. {label}")
             if isinstance(subject, PortraitActor):
                 source = RenderedSource(
@@ -206,6 +223,7 @@ def run_door_demo(
                 narrator = Narrator(echo, source, code=code)
             service = DoorService(
                 settings,
+                wall_clock=clock.now,
                 source=lambda s=source: s,
                 lockstep=True,
                 pipeline=pipeline,
@@ -213,8 +231,9 @@ def run_door_demo(
                 handle_signals=False,
                 pin_factory=factory,
             )
-            narrator.service = service
+            narrator.service = clock.service = service
             service.run()
+            clock.next_scene()
             lines, on_s = relay_report(factory, settings.hardware.relay_pin)
             factory.reset()
             for line in lines:

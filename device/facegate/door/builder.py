@@ -193,6 +193,7 @@ class DoorBuilder:
             ),
             lambda: self._loop.now if self._loop is not None else 0.0,
             self._lockstep,
+            beat=self._beat,
         )
         capture = CaptureThread(
             lambda: source,
@@ -255,6 +256,10 @@ class DoorBuilder:
         assert self._lockstep is not None
         self._loop = DoorLoop(self.parts, commands, self._lockstep, stop, self._retention.prune)
         return self._loop
+
+    def _beat(self) -> None:
+        if self._loop is not None:
+            self._loop.heartbeat = time.monotonic()
 
     def request_reload(self) -> None:
         if self._loop is not None:

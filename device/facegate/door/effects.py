@@ -61,10 +61,17 @@ class EffectParts:
 
 
 class AttemptEffects:
-    def __init__(self, parts: EffectParts, flow_time: Callable[[], float], lockstep: bool) -> None:
+    def __init__(
+        self,
+        parts: EffectParts,
+        flow_time: Callable[[], float],
+        lockstep: bool,
+        beat: Callable[[], None] = lambda: None,
+    ) -> None:
         self.p = parts
         self._flow_time = flow_time
         self._lockstep = lockstep
+        self._beat = beat
         self.code_attempt: str | None = None
         self._granted: dict | None = None
 
@@ -107,8 +114,12 @@ class AttemptEffects:
             self.p.bind_limit,
         )
         self.p.worker.submit(job)
-        if self._lockstep:
-            result = self.p.worker.wait(timeout=60.0)
+        if self._lockstep:  # a file run waits for its answer: that wait is not a stall
+            deadline = time.monotonic() + 60.0
+            result = None
+            while result is None and time.monotonic() < deadline:
+                self._beat()
+                result = self.p.worker.wait(timeout=0.5)
             if result is not None:
                 self.apply(self.p.flow.on_recognition(result, self._flow_time()))
 

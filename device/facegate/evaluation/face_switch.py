@@ -11,10 +11,24 @@ actor does, so it drives the real door end to end.
 
 from __future__ import annotations
 
-import numpy as np
+import shutil
+import tempfile
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
 
+import numpy as np
+from tqdm import tqdm
+
+from facegate.config import Settings
 from facegate.demo.actor import CLOSE_S, HOLD_S, OPEN_S, PortraitActor, photo_landmarks
+from facegate.demo.staging import STUDENT
+from facegate.door import DoorListener, DoorService
 from facegate.evaluation.photo_attack import FRAME_SIZE, HeldPhoto, printed_face, seed_for
+from facegate.hardware.mock_pins import on_periods
+from facegate.hardware.pin_factory import make_pin_factory
+from facegate.vision.pipeline import FacePipeline
+from facegate.vision.sources.rendered import RenderedSource
 from facegate.vision.tracker import box_from_landmarks
 
 BLINK_S = CLOSE_S + HOLD_S + OPEN_S
@@ -63,3 +77,175 @@ class FaceSwitchAttack:
         if self.switch_at is None or t < self.switch_at:
             return live
         return self._held.next(live)[1]
+
+
+@dataclass(frozen=True)
+class SwitchCase:
+    """One face-switch run: the challenge's count, the two faces' sizes, the delay."""
+
+    blinks: int
+    stranger_px: float
+    photo_px: float
+    delay_s: float
+    seed: int
+
+    @property
+    def label(self) -> str:
+        return (
+            f"{self.blinks} blink(s), stranger {self.stranger_px:.0f} px, photo "
+            f"{self.photo_px:.0f} px, {self.delay_s:.2f} s after the last blink"
+        )
+
+
+def switch_cases(runs: int, seed: int = 0) -> list[SwitchCase]:
+    """``runs`` cases spread over challenge counts 1-3, sizes and timings (seeded)."""
+    rng = np.random.default_rng(seed)
+    return [
+        SwitchCase(
+            blinks=1 + i % 3,
+            stranger_px=float(rng.uniform(140, 200)),
+            photo_px=float(rng.uniform(170, 280)),
+            delay_s=float(rng.uniform(0.1, 1.0)),
+            seed=int(rng.integers(1 << 30)),
+        )
+        for i in range(runs)
+    ]
+
+
+class _Answer(DoorListener):
+    """Answers the door's prompts with the rendered scene; collects the events."""
+
+    def __init__(self, scene: FaceSwitchAttack | PortraitActor) -> None:
+        self.scene = scene
+        self.events: list[dict] = []
+        self.service: DoorService | None = None
+        self.source: RenderedSource | None = None
+
+    def on_prompt(self, blinks: int) -> None:
+        assert self.service is not None
+        self.scene.respond(blinks, after=self.service.flow_time)
+
+    def on_event(self, event: dict) -> None:
+        self.events.append(event)
+        if event["type"] == "access" and self.source is not None:
+            self.source.finish_after(0.5)
+
+
+def run_scene(
+    settings: Settings,
+    pipeline: FacePipeline,
+    scene: FaceSwitchAttack | PortraitActor,
+    seconds: float = 14.0,
+) -> tuple[list[dict], list]:
+    """The real door on mock pins, fed ``scene`` in lockstep: (events, relay on-periods)."""
+    fps = 15.0
+    listener = _Answer(scene)
+    source = RenderedSource(lambda _i, t: scene.frame(t), round(seconds * fps), fps, "scene")
+    listener.source = source
+    factory = make_pin_factory("mock")
+    service = DoorService(
+        settings,
+        source=lambda: source,
+        lockstep=True,
+        pipeline=pipeline,
+        listener=listener,
+        handle_signals=False,
+        pin_factory=factory,
+    )
+    listener.service = service
+    service.run()
+    periods = on_periods(factory, settings.hardware.relay_pin)
+    factory.reset()
+    return listener.events, periods
+
+
+def evaluate_face_switch(
+    base: Settings, runs: int = 50, controls: int = 6, progress: bool = True
+) -> dict:
+    """The attack ``runs`` times (a never-enrolled live stranger answers the challenge, then
+    holds up the enrolled student's photo) and ``controls`` genuine runs, on the real door."""
+    from facegate.demo import material
+    from facegate.demo.staging import enrol_collins, write_session
+
+    stranger_photo = material.load_photo(material.HOPPER)
+    student_photo = material.load_photo(material.ASTRONAUT)
+    with tempfile.TemporaryDirectory(prefix="facegate-face-switch-") as tmp:
+        work = Path(tmp)
+        roster = write_session(work / "roster.toml", "exam-1", "hall-b", [STUDENT], False)
+        pipeline = FacePipeline.from_settings(base)
+        template = _door_settings(base, work / "enrolled", roster, 1)
+        enrol_collins(template, pipeline, work)
+        rows = []
+        cases = switch_cases(runs)
+        bar = tqdm(total=len(cases) + controls, desc="face switch", disable=not progress)
+        for k, case in enumerate(cases):
+            settings = _fresh(base, work, f"attack-{k}", roster, case.blinks)
+            stranger = PortraitActor(stranger_photo, seed=case.seed, face_px=case.stranger_px)
+            attack = FaceSwitchAttack(
+                stranger, student_photo, case.photo_px, case.delay_s, case.seed
+            )
+            events, relay = run_scene(settings, pipeline, attack)
+            rows.append(_row(case.label, events, relay, attack=True))
+            bar.update()
+        for k in range(controls):
+            settings = _fresh(base, work, f"control-{k}", roster, 1 + k % 3)
+            actor = PortraitActor(student_photo, seed=100 + k, face_px=150 + 10 * (k % 5))
+            events, relay = run_scene(settings, pipeline, actor)
+            rows.append(_row(f"genuine, seed {100 + k}", events, relay, attack=False))
+            bar.update()
+        bar.close()
+    attacks = [r for r in rows if r["attack"]]
+    genuine = [r for r in rows if not r["attack"]]
+    return {
+        "runs": len(attacks),
+        "refused": sum(not r["opened"] for r in attacks),
+        "refused_as": dict(Counter(r["first_reason"] for r in attacks)),
+        "genuine_runs": len(genuine),
+        "genuine_granted": sum(r["opened"] for r in genuine),
+        "rows": rows,
+    }
+
+
+def _row(label: str, events: list[dict], relay: list, attack: bool) -> dict:
+    access = [e for e in events if e["type"] == "access"]
+    first = access[0] if access else {}
+    return {
+        "case": label,
+        "attack": attack,
+        "opened": bool(relay),
+        "first_reason": (first.get("reasons") or ["none"])[0],
+        "binding": (first.get("scores") or {}).get("binding"),
+        "alarms": [e["kind"] for e in events if e["type"] == "alarm"],
+    }
+
+
+def _door_settings(base: Settings, data: Path, roster: Path, blinks: int) -> Settings:
+    d = base.model_dump()
+    d["device"] |= {"id": "switch-door", "room": "hall-b"}
+    d["paths"] |= {"data_dir": data, "key_file": None}
+    d["hardware"] |= {"pin_factory": "mock", "unlock_s": 1.0, "keypad": "none"}
+    d["access"] |= {"roster_file": roster}
+    d["mqtt"] = {"enabled": False}
+    d["liveness"] |= {"challenge": True, "challenge_min_blinks": blinks}
+    d["liveness"] |= {"challenge_max_blinks": blinks}
+    return Settings.model_validate(d)
+
+
+def _fresh(base: Settings, work: Path, name: str, roster: Path, blinks: int) -> Settings:
+    shutil.copytree(work / "enrolled", work / name)
+    return _door_settings(base, work / name, roster, blinks)
+
+
+def format_face_switch(r: dict) -> str:
+    lines = [
+        f"face switch: {r['refused']} of {r['runs']} attacks refused "
+        f"({', '.join(f'{k} {v}' for k, v in r['refused_as'].items())}); "
+        f"genuine: {r['genuine_granted']} of {r['genuine_runs']} granted"
+    ]
+    for row in r["rows"]:
+        verdict = "OPENED" if row["opened"] else "shut"
+        lines.append(
+            f"  {'attack ' if row['attack'] else 'genuine'} {verdict:<6} {row['first_reason']:<16}"
+            f" binding {row['binding']}  {row['case']}"
+        )
+    return "\n".join(lines)

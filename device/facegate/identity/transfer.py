@@ -21,12 +21,38 @@ from facegate.errors import GalleryError
 from facegate.identity.gallery import Gallery
 
 FORMAT = "facegate-gallery-export-v1"
-_SCRYPT = {"n": 2**15, "r": 8, "p": 1}
+# 2^17 x 8 x 128 B = 128 MiB and about half a second per guess: an offline guesser pays that.
+_SCRYPT = {"n": 2**17, "r": 8, "p": 1}
+# What an import accepts: a bundle sets its own cost, and an altered one must not make the
+# door (or an admin's laptop) spend gigabytes or minutes before the passphrase is even checked.
+_N_RANGE = (2**14, 2**18)
+_R_RANGE = (1, 16)
+_P_RANGE = (1, 4)
+MAX_BUNDLE_BYTES = 256 * 1024 * 1024
 MIN_PASSPHRASE = 12
 
 
 def _key(passphrase: str, salt: bytes, n: int, r: int, p: int) -> bytes:
     return Scrypt(salt=salt, length=32, n=n, r=r, p=p).derive(passphrase.encode())
+
+
+def _kdf_params(kdf: object, path: Path) -> tuple[bytes, int, int, int]:
+    """The bundle's scrypt salt and parameters, refused outside sane bounds."""
+    if not isinstance(kdf, dict) or kdf.get("name") != "scrypt":
+        raise GalleryError(f"{path}: unknown key derivation (expected scrypt)")
+    n, r, p = kdf.get("n"), kdf.get("r"), kdf.get("p")
+    for name, value, (low, high) in (("n", n, _N_RANGE), ("r", r, _R_RANGE), ("p", p, _P_RANGE)):
+        if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+            raise GalleryError(
+                f"{path}: scrypt {name}={value!r} is outside {low}..{high}; refusing to spend "
+                "memory and time on an altered export"
+            )
+    if n & (n - 1):
+        raise GalleryError(f"{path}: scrypt n={n} is not a power of two")
+    salt = bytes.fromhex(kdf.get("salt", ""))
+    if not 16 <= len(salt) <= 64:
+        raise GalleryError(f"{path}: scrypt salt of {len(salt)} bytes")
+    return salt, n, r, p
 
 
 def export_gallery(gallery: Gallery, out: Path, passphrase: str) -> int:
@@ -69,11 +95,13 @@ def export_gallery(gallery: Gallery, out: Path, passphrase: str) -> int:
 def read_bundle(path: Path, passphrase: str) -> dict:
     """Decrypt and check an export; raises :class:`GalleryError` naming the problem."""
     try:
+        size = Path(path).stat().st_size
+        if size > MAX_BUNDLE_BYTES:
+            raise GalleryError(f"{path} is {size} bytes: too large for a gallery export")
         bundle = json.loads(Path(path).read_text())
-        if bundle.get("format") != FORMAT:
+        if not isinstance(bundle, dict) or bundle.get("format") != FORMAT:
             raise GalleryError(f"{path} is not a facegate gallery export")
-        kdf = bundle["kdf"]
-        key = _key(passphrase, bytes.fromhex(kdf["salt"]), kdf["n"], kdf["r"], kdf["p"])
+        key = _key(passphrase, *_kdf_params(bundle.get("kdf"), path))
         payload = AESGCM(key).decrypt(
             bytes.fromhex(bundle["nonce"]), base64.b64decode(bundle["ciphertext"]), FORMAT.encode()
         )

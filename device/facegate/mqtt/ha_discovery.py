@@ -1,5 +1,10 @@
 """Home Assistant MQTT discovery: retained config messages that make a door appear in HA.
 
+As HA reads discovery today: each entity names its ``default_entity_id`` (``domain.slug``;
+HA removed ``object_id`` in 2026.4), the messages carry an ``origin`` block and the device its
+``sw_version``; access decisions are an HA ``event`` entity (``granted``/``denied``, with the
+reason and student as attributes), so automations can trigger on them.
+
 The lock is exposed **read-only**, as a ``binary_sensor`` of device class ``lock``. HA's MQTT
 ``lock`` entity needs a command topic that takes a bare payload, and HA's templates cannot
 compute an HMAC; a bridge that signed HA's bare "UNLOCK" would hand the door to anyone allowed
@@ -11,7 +16,14 @@ from __future__ import annotations
 
 import json
 
+from facegate import __version__
 from facegate.mqtt.topics import Topics
+
+ORIGIN = {
+    "name": "facegate",
+    "sw_version": __version__,
+    "support_url": "https://github.com/facegate/facegate",
+}
 
 
 def discovery_messages(
@@ -24,12 +36,14 @@ def discovery_messages(
         "name": f"facegate {device_id}" + (f" ({room})" if room else ""),
         "manufacturer": "facegate",
         "model": "exam-room door",
+        "sw_version": __version__,
     }
     common = {
         "availability_topic": topics.status,
         "payload_available": "online",
         "payload_not_available": "offline",
         "device": device,
+        "origin": ORIGIN,
     }
     entities: list[tuple[str, str, dict]] = [
         (
@@ -79,6 +93,21 @@ def discovery_messages(
             },
         ),
         (
+            "event",
+            "access",
+            {
+                "name": "Access",
+                "state_topic": topics.access,
+                "event_types": ["granted", "denied"],
+                "value_template": (
+                    "{{ {'event_type': value_json.decision, 'reason': value_json.reasons[0], "
+                    "'student_id': value_json.student_id, 'session_id': value_json.session_id} "
+                    "| tojson }}"
+                ),
+                "icon": "mdi:door",
+            },
+        ),
+        (
             "sensor",
             "outbox_depth",
             {
@@ -93,7 +122,12 @@ def discovery_messages(
     ]
     out = []
     for component, key, config in entities:
-        payload = {**config, **common, "unique_id": f"{node}_{key}", "object_id": f"{node}_{key}"}
+        payload = {
+            **config,
+            **common,
+            "unique_id": f"{node}_{key}",
+            "default_entity_id": f"{component}.{node}_{key}",
+        }
         topic = f"{discovery_prefix}/{component}/{node}/{key}/config"
         out.append((topic, json.dumps(payload, sort_keys=True).encode("utf-8")))
     return out

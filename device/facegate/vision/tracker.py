@@ -97,6 +97,7 @@ class FaceTracker:
         self._last_seen = 0.0
         self._last_scan = float("-inf")
         self._faces_in_view = 0
+        self._last_count = 0
 
     def update(self, grey: np.ndarray, t: float) -> TrackedFace | None:
         if self._box is None or t - self._last_scan >= self._rescan_s:
@@ -112,7 +113,11 @@ class FaceTracker:
         """Search the whole frame; keep the tracked face if it is still there, else the largest."""
         self._last_scan = t
         found = self._detector.detect(grey)
-        self._faces_in_view = len(found)
+        # A face counts when two scans in a row see it: Haar's odd false positive in the
+        # background (one scan in ~20 on the demo's portraits) must not end a genuine attempt,
+        # while a second person who steps in is still seen within two scans.
+        self._faces_in_view = min(len(found), max(self._last_count, 1))
+        self._last_count = len(found)
         if not found:
             if self._box is not None and t - self._last_seen <= self._coast_s:
                 return self._place(grey, self._box, detected=False)
