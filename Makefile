@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 DATA ?= ../shared/data
 
-.PHONY: demo test lint mosquitto eval bench check-aarch64 check-wheel clean
+.PHONY: demo demo-dashboard test lint mosquitto dashboard-deps eval bench check-aarch64 check-wheel clean
 
 $(BIN)/python:
 	@PYTHON="$(PYTHON)" VENV="$(VENV)" scripts/make_venv.sh
@@ -15,10 +15,18 @@ $(VENV)/.demo-installed: pyproject.toml | $(BIN)/python
 
 $(VENV)/.test-installed: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[test]'
-	@touch $@ $(VENV)/.demo-installed
+	@touch $@ $(VENV)/.demo-installed $(VENV)/.dashboard-installed
 
 demo: $(VENV)/.demo-installed
 	$(BIN)/facegate demo
+
+$(VENV)/.dashboard-installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[demo,dashboard]'
+	@touch $@
+
+# The dashboard on http://127.0.0.1:8080/ with the door demo publishing to a local Mosquitto.
+demo-dashboard: $(VENV)/.dashboard-installed mosquitto
+	$(BIN)/facegate dashboard demo
 
 lint: $(VENV)/.test-installed
 	$(BIN)/ruff check device tests models scripts
@@ -29,7 +37,11 @@ lint: $(VENV)/.test-installed
 mosquitto:
 	@scripts/ensure_mosquitto.sh || [ "$$CI" != "true" ]
 
-test: lint mosquitto
+# The dashboard's tests: Debian's chromium + chromium-driver and PostgreSQL (required under CI).
+dashboard-deps:
+	@scripts/ensure_dashboard_deps.sh || [ "$$CI" != "true" ]
+
+test: lint mosquitto dashboard-deps
 	$(BIN)/python -m pytest
 
 # The README's recognition figures.

@@ -30,7 +30,7 @@ def test_entries_are_kept_in_order_and_once_per_attempt(tmp_path: Path) -> None:
         assert [r[1] for r in log.entries("exam")] == ["s1", "s2"]
         rows = list(csv.reader(io.StringIO(log.to_csv("exam"))))
     assert rows[0] == ["session_id", "student_id", "entered_at", "attempt_id"]
-    assert rows[1] == ["exam", "s1", "2026-11-23T09:01:00+01:00", "a1"]
+    assert rows[1] == ["exam", "s1", "2026-11-23T08:01:00+00:00", "a1"]  # stored in UTC
 
 
 def test_attendance_cli(tmp_path: Path) -> None:
@@ -42,9 +42,20 @@ def test_attendance_cli(tmp_path: Path) -> None:
         log.record("exam", "s1", datetime(2026, 11, 23, 9, 1, tzinfo=CET), "a1")
     shown = runner.invoke(cli, ["--data-dir", str(data), "attendance", "exam", "--csv"])
     assert shown.exit_code == 0
-    assert shown.output.splitlines()[1] == "exam,s1,2026-11-23T09:01:00+01:00,a1"
+    assert shown.output.splitlines()[1] == "exam,s1,2026-11-23T08:01:00+00:00,a1"
     out = tmp_path / "exam.csv"
     written = runner.invoke(cli, ["--data-dir", str(data), "attendance", "exam", "--out", str(out)])
     assert written.exit_code == 0 and out.read_text() == shown.output
     unknown = runner.invoke(cli, ["--data-dir", str(data), "attendance", "nope"])
     assert unknown.exit_code != 0 and "exam" in str(unknown.exception)
+
+
+def test_retention_prunes_old_entries_and_a_student_can_be_forgotten(tmp_path: Path) -> None:
+    with AttendanceLog(tmp_path / "a.sqlite3") as log:
+        log.record("old", "s1", datetime(2026, 1, 5, 9, 0, tzinfo=CET), "a1")
+        log.record("new", "s1", datetime(2026, 11, 23, 9, 0, tzinfo=CET), "a2")
+        log.record("new", "s2", datetime(2026, 11, 23, 9, 5, tzinfo=CET), "a3")
+        assert log.prune(datetime(2026, 6, 1, tzinfo=UTC)) == 1
+        assert log.sessions() == ["new"]
+        assert log.remove_student("s1") == 1
+        assert [r[1] for r in log.entries("new")] == ["s2"]

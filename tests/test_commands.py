@@ -122,6 +122,44 @@ def test_the_window_edges_are_inside() -> None:
     assert isinstance(v.check("unlock", late, NOW), Command)
 
 
+def test_a_version_2_body_carries_the_operator_and_is_signed_with_it() -> None:
+    payload = sign_command(
+        KEY, DEVICE, "lockdown", {"on": True}, ts=int(NOW), nonce=NONCE, operator="Ada Proctor"
+    )
+    body_text = json.loads(payload)["body"]
+    assert json.loads(body_text)["v"] == 2 and json.loads(body_text)["operator"] == "Ada Proctor"
+    got = verifier().check("lockdown", payload, NOW)
+    assert got == Command("lockdown", NONCE, int(NOW), {"on": True}, "Ada Proctor")
+
+
+def test_a_version_1_body_is_still_accepted_for_one_release_without_an_operator() -> None:
+    got = verifier().check("unlock", signed_body(body("unlock")), NOW)
+    assert isinstance(got, Command) and got.operator is None
+    explicit = verifier().check("unlock", signed_body(body("unlock", v=1)), NOW)
+    assert isinstance(explicit, Command) and explicit.operator is None
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"v": 2},  # no operator
+        {"v": 2, "operator": ""},
+        {"v": 2, "operator": "x" * 65},
+        {"v": 2, "operator": "eve\nroot"},  # a forged second line in a log
+        {"v": 2, "operator": 7},
+        {"v": 3, "operator": "ada"},
+        {"v": True, "operator": "ada"},
+        {"v": "2", "operator": "ada"},
+        {"operator": "ada"},  # an operator needs version 2
+    ],
+)
+def test_a_bad_version_or_operator_is_malformed_and_burns_no_nonce(fields: dict) -> None:
+    nonces = Nonces()
+    got = verifier(nonces).check("unlock", signed_body(body("unlock", **fields)), NOW)
+    assert reason(got) == "malformed"
+    assert nonces.calls == []
+
+
 # -- rejected --------------------------------------------------------------------------------
 
 

@@ -527,7 +527,13 @@ def test_door_state_and_a_signed_remote_unlock(
     assert locked.at > admin.wait_for(on_topic(state, "UNLOCKED"), after=mark).at
     alarm = admin.wait_for(on_topic(f"{PREFIX}/event/alarm"), after=mark).json()
     assert alarm["kind"] == "remote_command"
-    assert alarm["detail"] == {"cmd": "unlock", "nonce": answer["nonce"], "seconds": 1.5}
+    # a version 1 body (send_command without an operator): the audit says operator null
+    assert alarm["detail"] == {
+        "cmd": "unlock",
+        "nonce": answer["nonce"],
+        "operator": None,
+        "seconds": 1.5,
+    }
     assert door.stop() == 0
     ((_, held),) = on_periods(factory, RELAY)
     assert held == pytest.approx(1.5, abs=0.3)
@@ -784,8 +790,10 @@ def test_the_operator_cli_signs_commands_and_prints_the_answers(
     def run(*args: str):
         return CliRunner().invoke(cli, ["--config", str(operator), "mqtt", "command", *args])
 
-    on = run("lockdown", "on")
+    on = run("lockdown", "on", "--operator", "Ada Proctor")
     assert on.exit_code == 0 and "lockdown accepted: lockdown on" in on.output, on.output
+    audit = door.listener.alarms("remote_command")
+    assert [a["detail"]["operator"] for a in audit] == ["Ada Proctor"]
     refused = run("unlock", "--seconds", "2")
     assert refused.exit_code == 1 and "REFUSED (failed)" in refused.output
     assert run("lockdown", "off").exit_code == 0
@@ -794,5 +802,7 @@ def test_the_operator_cli_signs_commands_and_prints_the_answers(
     assert re.search(r"one-time override code for stu-7: \d{6} \(valid until ", override.output)
     bad = run("lockdown", "maybe")
     assert bad.exit_code == 2 and "lockdown needs on or off" in bad.output
+    operators = [a["detail"]["operator"] for a in door.listener.alarms("remote_command")]
+    assert operators[0] == "Ada Proctor" and all(operators[1:]), operators  # the local user
     assert door.stop() == 0
     assert on_periods(factory, setup.settings.hardware.relay_pin) == []

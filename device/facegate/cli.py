@@ -762,6 +762,15 @@ def mqtt_new_key(out: Path) -> None:
     click.echo(f"wrote {out}: set mqtt.command_key_file to it on the door")
 
 
+def _local_user() -> str:
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # a uid without a passwd entry (some containers)
+        return f"uid-{os.getuid()}"
+
+
 def _broker_settings(settings: Settings, broker: str | None) -> MqttConfig:
     config = settings.mqtt
     if broker is None:
@@ -786,6 +795,12 @@ def _broker_settings(settings: Settings, broker: str | None) -> MqttConfig:
 @click.option("--seconds", type=click.FloatRange(0.5, 60.0), help="unlock: how long.")
 @click.option("--valid-s", type=click.IntRange(60, 86400), default=3600, show_default=True)
 @click.option("--timeout", type=click.FloatRange(0.5, 120.0), default=10.0, show_default=True)
+@click.option(
+    "--operator",
+    default=lambda: _local_user(),
+    show_default="the local user",
+    help="Who asks: signed into the command, recorded in the door's audit event.",
+)
 @pass_ctx
 def mqtt_command(
     ctx: Context,
@@ -797,6 +812,7 @@ def mqtt_command(
     seconds: float | None,
     valid_s: int,
     timeout: float,
+    operator: str,
 ) -> None:
     """Sign and send a command, print the door's answer.
 
@@ -833,6 +849,7 @@ def mqtt_command(
         name,
         args,
         timeout,
+        operator=operator,
     )
     code = (answer.get("result") or {}).get("code")
     verdict = "accepted" if answer["accepted"] else f"REFUSED ({answer['reason']})"
@@ -1042,7 +1059,8 @@ def bench_mqtt(
 )
 @click.option(
     "--broker",
-    help="HOST:PORT of an MQTT broker to publish the demo's events to (plain TCP, anonymous).",
+    help="HOST:PORT of an MQTT broker to publish the demo's events to (user, password file, TLS "
+    "and command key from the config's [mqtt] section; else plain TCP, anonymous).",
 )
 @pass_ctx
 def demo(ctx: Context, recognition: bool, keep: Path | None, broker: str | None) -> None:
@@ -1084,3 +1102,9 @@ def main() -> None:
         sys.exit(130)
     if isinstance(code, int) and code:
         sys.exit(code)
+
+
+# The proctors' dashboard (its own extra; dashboard/cli.py imports only click at load time).
+from facegate.dashboard.cli import dashboard as _dashboard  # noqa: E402
+
+cli.add_command(_dashboard)

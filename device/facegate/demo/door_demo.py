@@ -131,9 +131,9 @@ def relay_report(factory: MockFactory, relay_pin: int) -> tuple[list[str], float
 def demo_settings(
     base: Settings, data_dir: Path, roster: Path, mqtt: MqttConfig | None = None
 ) -> Settings:
-    mqtt_section = {"enabled": False}
-    if mqtt is not None:
-        mqtt_section = {"enabled": True, "host": mqtt.host, "port": mqtt.port}
+    mqtt_section: dict = {"enabled": False}
+    if mqtt is not None:  # the whole section: a real broker's user, password file and TLS too
+        mqtt_section = {**mqtt.model_dump(), "enabled": True}
     return base.model_validate(
         {
             **base.model_dump(),

@@ -74,9 +74,8 @@ class CommandHandlers:
             detail = {"cmd": verdict.name, "reason": verdict.reason, "detail": verdict.detail}
             self.p.desk.alarm("command_rejected", detail)
             return
-        audit = {"cmd": verdict.name, "nonce": verdict.nonce}
-        if verdict.operator is not None:
-            audit["operator"] = verdict.operator
+        # Who sent it, as the signed body says (None: a version-1 body, which names nobody).
+        audit = {"cmd": verdict.name, "nonce": verdict.nonce, "operator": verdict.operator}
         try:
             detail, result = self._table[verdict.name](verdict, audit)
         except (FacegateError, OSError) as exc:

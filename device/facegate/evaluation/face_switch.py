@@ -23,10 +23,8 @@ from tqdm import tqdm
 from facegate.config import Settings
 from facegate.demo.actor import CLOSE_S, HOLD_S, OPEN_S, PortraitActor, photo_landmarks
 from facegate.demo.staging import STUDENT
-from facegate.door import DoorListener, DoorService
+from facegate.evaluation.door_runs import run_door
 from facegate.evaluation.photo_attack import FRAME_SIZE, HeldPhoto, printed_face, seed_for
-from facegate.hardware.mock_pins import on_periods
-from facegate.hardware.pin_factory import make_pin_factory
 from facegate.vision.pipeline import FacePipeline
 from facegate.vision.sources.rendered import RenderedSource
 from facegate.vision.tracker import box_from_landmarks
@@ -112,51 +110,16 @@ def switch_cases(runs: int, seed: int = 0) -> list[SwitchCase]:
     ]
 
 
-class _Answer(DoorListener):
-    """Answers the door's prompts with the rendered scene; collects the events."""
-
-    def __init__(self, scene: FaceSwitchAttack | PortraitActor) -> None:
-        self.scene = scene
-        self.events: list[dict] = []
-        self.service: DoorService | None = None
-        self.source: RenderedSource | None = None
-
-    def on_prompt(self, blinks: int) -> None:
-        assert self.service is not None
-        self.scene.respond(blinks, after=self.service.flow_time)
-
-    def on_event(self, event: dict) -> None:
-        self.events.append(event)
-        if event["type"] == "access" and self.source is not None:
-            self.source.finish_after(0.5)
-
-
 def run_scene(
     settings: Settings,
     pipeline: FacePipeline,
     scene: FaceSwitchAttack | PortraitActor,
     seconds: float = 14.0,
 ) -> tuple[list[dict], list]:
-    """The real door on mock pins, fed ``scene`` in lockstep: (events, relay on-periods)."""
+    """The real door fed ``scene`` at 15 frames/s: (events, relay on-periods)."""
     fps = 15.0
-    listener = _Answer(scene)
     source = RenderedSource(lambda _i, t: scene.frame(t), round(seconds * fps), fps, "scene")
-    listener.source = source
-    factory = make_pin_factory("mock")
-    service = DoorService(
-        settings,
-        source=lambda: source,
-        lockstep=True,
-        pipeline=pipeline,
-        listener=listener,
-        handle_signals=False,
-        pin_factory=factory,
-    )
-    listener.service = service
-    service.run()
-    periods = on_periods(factory, settings.hardware.relay_pin)
-    factory.reset()
-    return listener.events, periods
+    return run_door(settings, pipeline, source, scene)
 
 
 def evaluate_face_switch(

@@ -14,6 +14,10 @@ Payload (device/facegate/schemas/command.schema.json)::
 
 Signing the body *string* rather than a re-serialised object means any language can sign
 and verify without agreeing on a canonical JSON.
+
+Body version 2 (``"v": 2``) adds ``operator``, the name of the person who asked, so the door's
+``remote_command`` audit event says who did it. A body without ``v`` is version 1 (no
+operator); the door still accepts it for one release.
 """
 
 from __future__ import annotations
@@ -40,6 +44,9 @@ MAX_PAYLOAD = 4096
 _NONCE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 _RELOADABLE = ("gallery", "roster", "all")
+# An operator's name: printable, no control characters, at most 64 characters.
+OPERATOR = re.compile(r"^[^\x00-\x1f\x7f]{1,64}$")
+BODY_VERSIONS = (1, 2)
 
 
 @dataclass(frozen=True)
@@ -48,7 +55,7 @@ class Command:
     nonce: str
     ts: int
     args: dict = field(default_factory=dict)
-    operator: str | None = None  # who sent it, where the command says so
+    operator: str | None = None  # body version 2; None for a version 1 body
 
 
 @dataclass(frozen=True)
@@ -76,10 +83,16 @@ def sign_command(
     *,
     ts: int,
     nonce: str | None = None,
+    operator: str | None = None,
 ) -> bytes:
-    """The MQTT payload of a signed command (for the CLI, the tests, an operator's tool)."""
+    """The MQTT payload of a signed command (for the CLI, the dashboard, the tests).
+
+    With ``operator`` the body is version 2 and names who asked; without it, version 1.
+    """
+    fields: dict = {"v": 2, "operator": operator} if operator is not None else {}
     body = json.dumps(
         {
+            **fields,
             "cmd": name,
             "device_id": device_id,
             "ts": int(ts),
@@ -165,9 +178,21 @@ class CommandVerifier:
         problem = self._args_problem(name, args)
         if problem:
             return Rejection("bad_args", problem, name, nonce)
+        version = body.get("v", 1)
+        if version not in BODY_VERSIONS or isinstance(version, bool):
+            return Rejection(
+                "malformed", f"body version must be one of {BODY_VERSIONS}", name, nonce
+            )
+        operator = body.get("operator")
+        if version == 2 and (not isinstance(operator, str) or not OPERATOR.fullmatch(operator)):
+            return Rejection(
+                "malformed", "a version 2 body needs an operator (1-64 characters)", name, nonce
+            )
+        if version == 1 and operator is not None:
+            return Rejection("malformed", "operator needs body version 2", name, nonce)
         if not self._remember(nonce, ts):
             return Rejection("replayed", "nonce already used", name, nonce)
-        return Command(name, nonce, ts, args)
+        return Command(name, nonce, ts, args, operator)
 
     def _args_problem(self, name: str, args: dict) -> str | None:
         allowed = {

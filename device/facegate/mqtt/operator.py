@@ -27,8 +27,11 @@ def send_command(
     name: str,
     args: dict | None = None,
     timeout: float = 10.0,
+    operator: str | None = None,
 ) -> dict:
     """Publish a signed command and return the door's ``cmd/result`` for it.
+
+    ``operator`` names who asks (a version 2 body); the door records it in its audit event.
 
     An override's sealed code is opened here and returned as ``result["code"]``.
     """
@@ -60,7 +63,9 @@ def send_command(
             subscribed.get(timeout=timeout)
         except queue.Empty:
             raise FacegateError("the broker did not confirm the subscription") from None
-        payload = sign_command(key, device_id, name, args, ts=int(time.time()), nonce=nonce)
+        payload = sign_command(
+            key, device_id, name, args, ts=int(time.time()), nonce=nonce, operator=operator
+        )
         client.publish(topics.command(name), payload, qos=1).wait_for_publish(timeout)
         try:
             answer = answers.get(timeout=timeout)

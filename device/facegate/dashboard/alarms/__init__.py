@@ -1,0 +1,1 @@
+"""The alarms inbox: what raises an alarm, floods, acknowledgement, closing, snooze."""

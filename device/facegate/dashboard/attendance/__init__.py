@@ -1,0 +1,1 @@
+"""Attendance per exam session: the doors' roster against their access events."""

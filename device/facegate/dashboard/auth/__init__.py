@@ -1,0 +1,1 @@
+"""Users, roles, passwords (argon2id), server-side sessions, CSRF and the login rate limit."""

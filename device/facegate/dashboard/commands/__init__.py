@@ -1,0 +1,1 @@
+"""Signed commands from the dashboard: checked, confirmed, signed, pending until answered."""

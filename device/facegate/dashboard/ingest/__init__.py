@@ -1,0 +1,1 @@
+"""MQTT to database: parse, validate, commit in batches, acknowledge after the commit."""

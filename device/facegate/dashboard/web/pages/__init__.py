@@ -1,0 +1,1 @@
+"""Request handlers, a module per page family; each starts with its permission check."""
