@@ -48,6 +48,7 @@ test: lint mosquitto dashboard-deps
 eval: $(VENV)/.demo-installed
 	$(BIN)/facegate eval identities $(DATA)/identities/lfw10
 	$(BIN)/facegate eval identities $(DATA)/identities/faces94
+	$(BIN)/facegate eval identities $(DATA)/identities/celeba278 --rotations 1
 	$(BIN)/facegate eval pairs --pairs tests/data/lfw10_pairs.csv --images $(DATA)/identities/lfw10
 	$(BIN)/facegate eval liveness --clips $(DATA)/blink --annotations $(DATA)/blink/annotations.json \
 		--attacks $(DATA)/identities --attacks $(DATA)/spoof/minivision/image_F1.jpg \
@@ -57,6 +58,7 @@ eval: $(VENV)/.demo-installed
 bench: $(VENV)/.demo-installed
 	$(BIN)/facegate bench embed
 	$(BIN)/facegate bench memory
+	$(BIN)/facegate bench gallery
 	$(BIN)/facegate bench frame
 	$(BIN)/facegate bench liveness $(DATA)/blink/liveportrait/*.mp4
 	$(BIN)/facegate bench --peer $(DATA)/blink/liveportrait/*.mp4

@@ -77,7 +77,9 @@ def test_enrol_list_identify_remove(env):
             data, "identify", "--json", "--candidates", "collins", str(photos / "probe-hopper.jpg")
         ).stdout
     )
-    assert roster[0]["decision"] == "unknown_face"
+    # hopper is enrolled but not a candidate: named as hopper, never accepted as collins.
+    assert roster[0]["decision"] == "not_a_candidate" and roster[0]["student_id"] is None
+    assert roster[0]["nearest_id"] == "hopper" and roster[0]["candidate_id"] == "collins"
 
     assert "removed hopper" in run(data, "gallery", "remove", "hopper").output
     bad = run(data, "gallery", "remove", "hopper", ok=False)

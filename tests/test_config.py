@@ -88,7 +88,7 @@ def test_documented_defaults_are_the_real_ones() -> None:
     start = text.index("```toml") + len("```toml")
     documented = tomllib.loads(text[start : text.index("```", start)])
     defaults = Settings().model_dump(mode="json")
-    optional = {"threshold", "rgb_led_pins", "door_contact_pin", "exit_button_pin"}
+    optional = {"threshold", "margin", "rgb_led_pins", "door_contact_pin", "exit_button_pin"}
     optional |= {"keypad_rows", "keypad_cols", "keypad_device", "roster_file", "journal_file"}
     optional |= {"client_id", "username", "password_file", "tls", "topic_prefix", "outbox_file"}
     optional |= {"command_key_file"}

@@ -8,7 +8,7 @@ from facegate.demo.material import blurred, side_by_side, variants
 from facegate.identity.enrolment import Enroller, expand_photos, students_in
 from facegate.identity.gallery import Gallery
 from facegate.identity.matcher import Matcher
-from facegate.identity.thresholds import shipped_threshold
+from facegate.identity.thresholds import shipped_rule
 from facegate.vision.quality import QualityGate
 
 from .conftest import shared
@@ -92,7 +92,7 @@ def test_enrol_lfw10_from_dir_and_identify_held_out_photos(pipeline, gallery):
         for refused in outcome.refused:
             assert refused.code in {"several_faces", "not_frontal", "eyes_closed", "blurry"}
     labels, vectors = gallery.templates()
-    matcher = Matcher(labels, vectors, shipped_threshold("facenet"))
+    matcher = Matcher(labels, vectors, shipped_rule("facenet"))
     from facegate.vision.detection import main_face
     from facegate.vision.image_io import load_image
 

@@ -9,6 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from facegate.cli import cli
+from facegate.identity.thresholds import shipped_rule
 
 from .conftest import REPO, shared
 
@@ -26,8 +27,11 @@ def test_lfw10_identities():
     assert r["n_images"] == 100 and r["n_no_face"] == 0
     assert r["closed_set_accuracy"] >= 0.97
     assert r["far"] <= 0.01 and r["frr"] <= 0.03
-    assert r["threshold"] == 0.35
+    # The threshold for a gallery of 10 students, and the shipped margin.
+    rule = shipped_rule("facenet")
+    assert r["threshold"] == pytest.approx(rule.threshold_for(10)) and r["margin"] == rule.margin
     assert set(r) >= {"closed_set_accuracy", "far", "frr", "threshold", "n_images", "n_no_face"}
+    assert set(r["by_gallery_size"]) == {"10"}
 
 
 def test_faces94_identities():
@@ -35,6 +39,23 @@ def test_faces94_identities():
     assert r["closed_set_accuracy"] == 1.0
     assert r["far"] <= 0.01 and r["frr"] <= 0.03
     assert r["n_unknown_probes"] >= 9
+
+
+def test_celeba278_at_the_size_of_an_exam():
+    """278 people, all enrolled, strangers left out in turn (issue 15). The figures pinned are
+    the measured ones (docs/recognition.md): the issue's FRR and closed-set bars are NOT met by
+    FaceNet int8 on these in-the-wild photos; this fails if a change lets more strangers in
+    or costs accuracy."""
+    r = run_json("eval", "identities", str(shared("identities", "celeba278")), "--rotations", "1")
+    assert r["n_people"] == 278 and r["n_images"] == 2174 and r["n_no_face"] <= 8
+    assert r["far"] <= 0.01  # strangers, all 278 enrolled (measured 0.92%)
+    assert r["closed_set_accuracy"] >= 0.89 and r["frr"] <= 0.52  # measured 90.2%, 48.4%
+    sizes = r["by_gallery_size"]
+    assert set(sizes) == {"10", "50", "100", "278"}
+    for size, f in sizes.items():
+        assert f["far"] <= 0.015, size
+    # The threshold falls as the gallery grows.
+    assert sizes["10"]["threshold"] > sizes["100"]["threshold"] > sizes["278"]["threshold"]
 
 
 def test_lfw10_paper_protocol_single_split():

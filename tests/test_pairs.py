@@ -76,3 +76,54 @@ def test_data_set_needs_people_with_two_photos(tmp_path):
         (tmp_path / "duo" / f"{i}.jpg").write_bytes(b"x")
     with pytest.raises(DatasetError, match="fewer than 2 photos: solo"):
         scan_identities(tmp_path)
+
+
+def test_pairs_figures_per_group(tmp_path):
+    """Group columns give per-group AUC and FAR; a group whose strangers are close shows it."""
+    import numpy as np
+
+    from facegate.evaluation.groups import scan_groups
+    from facegate.evaluation.pairs import evaluate_pairs, write_group_pairs
+
+    rng = np.random.default_rng(0)
+    embeddings = {}
+    for group, spread in (("far_apart", 0.05), ("look_alike", 0.05)):
+        base = rng.normal(size=32)
+        for person in ("p1", "p2", "p3"):
+            folder = tmp_path / group / person
+            folder.mkdir(parents=True)
+            # look_alike: everyone is a small step from one face; far_apart: random people.
+            centre = (
+                base + 0.15 * rng.normal(size=32) if group == "look_alike" else rng.normal(size=32)
+            )
+            for i in range(3):
+                path = folder / f"{i}.jpg"
+                path.write_bytes(b"x")
+                v = centre / np.linalg.norm(centre) + spread * rng.normal(size=32) / 4
+                embeddings[path] = v / np.linalg.norm(v)
+    out = tmp_path / "pairs.csv"
+    n = write_group_pairs(tmp_path, scan_groups(tmp_path), out)
+    assert n == 2 * 36
+    pairs = read_pairs(out, tmp_path)
+    assert {p.group for p in pairs} == {"far_apart", "look_alike"}
+    report, _, _ = evaluate_pairs(pairs, embeddings, "synthetic", 0.3)
+    far, close = report.groups["far_apart"], report.groups["look_alike"]
+    assert far["n_pairs"] == close["n_pairs"] == 36 and far["n_same"] == 9
+    assert far["far_at_threshold"] == 0.0 and close["far_at_threshold"] > 0.5
+    assert report.far_at_threshold == pytest.approx(
+        (far["far_at_threshold"] + close["far_at_threshold"]) / 2
+    )
+
+
+def test_group_columns_must_be_complete(tmp_path, images):
+    path = tmp_path / "pairs.csv"
+    path.write_text("a,b,label,group1\nann/1.jpg,ann/2.jpg,1,x\nann/1.jpg,bob/1.jpg,0,x\n")
+    with pytest.raises(DatasetError, match="group2"):
+        read_pairs(path, images)
+    path.write_text("a,b,label,group\nann/1.jpg,ann/2.jpg,1,x\nann/1.jpg,bob/1.jpg,0,\n")
+    with pytest.raises(DatasetError, match="line 3: the 'group' column is empty"):
+        read_pairs(path, images)
+    path.write_text(
+        "a,b,label,group1,group2\nann/1.jpg,ann/2.jpg,1,x,x\nann/1.jpg,bob/1.jpg,0,x,y\n"
+    )
+    assert [p.group for p in read_pairs(path, images)] == ["x", None]

@@ -360,29 +360,43 @@ def gallery_import(ctx: Context, bundle: Path) -> None:
 
 @gallery.command("calibrate")
 @click.option("--target-far", type=click.FloatRange(0.0, 0.5), default=0.01, show_default=True)
-@click.option("--reset", is_flag=True, help="Forget the calibration; use the shipped threshold.")
+@click.option(
+    "--margin",
+    type=click.FloatRange(0.0, 1.99),
+    help="Margin to calibrate with (default: matcher.margin, else the shipped one).",
+)
+@click.option("--reset", is_flag=True, help="Forget the calibration; use the shipped rule.")
 @pass_ctx
-def gallery_calibrate(ctx: Context, target_far: float, reset: bool) -> None:
+def gallery_calibrate(ctx: Context, target_far: float, margin: float | None, reset: bool) -> None:
     """Re-calibrate the open-set threshold on the enrolled students for a target FAR.
 
-    Each enrolled student plays the stranger against everyone else's templates; the threshold
-    lets at most TARGET_FAR of those comparisons through.
+    Each enrolled student plays the stranger against the whole rest of the gallery, as the
+    door decides (nearest student, margin); the threshold lets at most TARGET_FAR of those
+    strangers in. The FAR is per probe, so it holds at this gallery's size; a smaller roster
+    gets a threshold raised by the shipped slope per e-fold fewer students.
     """
     from datetime import UTC, datetime
 
     from facegate.identity.calibration import choose_threshold
-    from facegate.identity.gallery import Calibration, open_configured_gallery
-    from facegate.identity.thresholds import shipped_threshold
+    from facegate.identity.gallery import CALIBRATION_RULE, Calibration, open_configured_gallery
+    from facegate.identity.thresholds import shipped_rule
 
     with open_configured_gallery(ctx.settings.paths) as g:
+        shipped = shipped_rule(g.embedder)
         if reset:
             g.set_calibration(None)
-            click.echo(f"calibration removed; shipped threshold {shipped_threshold(g.embedder)}")
+            click.echo(
+                f"calibration removed; shipped threshold {shipped.threshold}, "
+                f"margin {shipped.margin}"
+            )
             return
+        if margin is None:
+            configured = ctx.settings.matcher.margin
+            margin = shipped.margin if configured is None else configured
         labels, vectors = g.templates()
         if len(set(labels)) < 2:
             raise FacegateError("calibration needs at least two enrolled students")
-        choice = choose_threshold(labels, vectors, target_far)
+        choice = choose_threshold(labels, vectors, target_far, margin)
         g.set_calibration(
             Calibration(
                 threshold=choice.threshold,
@@ -391,19 +405,23 @@ def gallery_calibrate(ctx: Context, target_far: float, reset: bool) -> None:
                 n_genuine=choice.n_genuine,
                 expected_frr=choice.frr,
                 calibrated_at=datetime.now(UTC).isoformat(timespec="seconds"),
+                margin=margin,
+                rule=CALIBRATION_RULE,
+                slope=shipped.slope,
+                reference_size=max(len(set(labels)) - 1, 1),
             )
         )
-        shipped = shipped_threshold(g.embedder)
     click.echo(
-        f"threshold {choice.threshold:.4f} (shipped {shipped:.4f}) from {choice.n_impostor} "
-        f"impostor and {choice.n_genuine} genuine comparisons; FAR {choice.far:.2%}, "
+        f"threshold {choice.threshold:.4f} (shipped {shipped.threshold:.4f}), margin "
+        f"{margin:.4f}, from {choice.n_impostor} stranger and {choice.n_genuine} genuine "
+        f"probes of {len(set(labels))} students; FAR {choice.far:.2%}, "
         + ("FRR n/a" if choice.frr is None else f"FRR {choice.frr:.2%}")
     )
     if choice.limited_by_sample:
         click.echo(
-            f"warning: {choice.n_impostor} impostor comparisons cannot measure a FAR of "
-            f"{target_far:g}; the threshold sits just below the closest impostor. Enrol more "
-            "students or keep the shipped threshold (gallery calibrate --reset).",
+            f"warning: {choice.n_impostor} stranger probes cannot measure a FAR of "
+            f"{target_far:g}; the threshold sits just below the closest stranger. Enrol more "
+            "students or keep the shipped rule (gallery calibrate --reset).",
             err=True,
         )
 
@@ -448,9 +466,8 @@ def identify(ctx: Context, photos: tuple[Path, ...], candidates: str | None, as_
                     candidate_id=r.match.candidate_id,
                     distance=round(r.match.distance, 4),
                     threshold=round(r.match.threshold, 4),
-                    probability=None
-                    if r.match.probability is None
-                    else round(r.match.probability, 4),
+                    nearest_id=r.match.nearest_id,
+                    margin=None if r.match.margin is None else round(r.match.margin, 4),
                 )
             rows.append(row)
     if as_json:
@@ -481,16 +498,58 @@ _embedder_option = click.option(
 )
 
 
+_cache_option = click.option(
+    "--cache",
+    type=click.Path(path_type=Path, file_okay=False),
+    envvar="FACEGATE_EVAL_CACHE",
+    help="Keep embeddings here (outside the repository) to skip re-embedding the same photos.",
+)
+
+
+def _mtcnn_key(settings: Settings) -> str:
+    """What decides an evaluation photo's face: MTCNN's settings (part of the cache key)."""
+    d = settings.detection
+    return f"{d.mtcnn_min_face_px}|{tuple(d.mtcnn_thresholds)}"
+
+
 def _threshold(settings: Settings, embedder: str, override: float | None) -> float:
-    from facegate.identity.thresholds import shipped_threshold
+    """The threshold for comparing two faces (one candidate: the shipped rule's largest)."""
+    from facegate.identity.thresholds import shipped_rule
 
     if override is not None:
         return override
-    return settings.matcher.threshold or shipped_threshold(embedder)
+    return settings.matcher.threshold or shipped_rule(embedder).threshold_for(1)
+
+
+def _rule(settings: Settings, embedder: str, threshold: float | None, margin: float | None):  # type: ignore[no-untyped-def]
+    """The shipped rule of ``embedder`` with the config's, then the command line's, overrides."""
+    from facegate.identity.matcher import OpenSetRule
+    from facegate.identity.thresholds import shipped_rule
+
+    rule = shipped_rule(embedder)
+    fixed = threshold if threshold is not None else settings.matcher.threshold
+    if fixed is not None:  # one threshold whatever the number of students
+        rule = OpenSetRule(fixed, rule.margin)
+    if margin is None:
+        margin = settings.matcher.margin
+    if margin is not None:
+        rule = OpenSetRule(
+            rule.threshold, margin, rule.slope, rule.reference_size, rule.max_threshold
+        )
+    return rule
 
 
 @eval_group.command("identities")
-@click.argument("directory", type=click.Path(path_type=Path, file_okay=False, exists=True))
+@click.argument(
+    "directory", required=False, type=click.Path(path_type=Path, file_okay=False, exists=True)
+)
+@click.option(
+    "--groups",
+    "groups_dir",
+    type=click.Path(path_type=Path, file_okay=False, exists=True),
+    help="A folder of groups (populations), each a folder of identity folders: figures per "
+    "group, and overall.",
+)
 @_embedder_option
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option(
@@ -500,38 +559,58 @@ def _threshold(settings: Settings, embedder: str, override: float | None) -> flo
     show_default=True,
     help="Rotations of the 80/20 split (1 = the paper's single split).",
 )
+@click.option(
+    "--sizes",
+    default="10,50,100",
+    show_default=True,
+    help="Smaller gallery sizes to report besides the whole set (comma-separated).",
+)
 @click.option("--threshold", type=float, help="Override the shipped threshold.")
+@click.option("--margin", type=click.FloatRange(0.0, 1.99), help="Override the shipped margin.")
+@_cache_option
 @click.option("--json", "as_json", is_flag=True)
 @pass_ctx
 def eval_identities(
     ctx: Context,
-    directory: Path,
+    directory: Path | None,
+    groups_dir: Path | None,
     embedder: str | None,
     seed: int,
     rotations: int,
+    sizes: str,
     threshold: float | None,
+    margin: float | None,
+    cache: Path | None,
     as_json: bool,
 ) -> None:
-    """Closed-set accuracy (paper's Table 1) and open-set FAR/FRR on a folder per person."""
-    from facegate.evaluation.dataset import scan_identities
-    from facegate.evaluation.embedding import embed_photos
-    from facegate.evaluation.identities import evaluate_identities, format_report
+    """Closed-set accuracy (paper's Table 1) and open-set FAR/FRR on a folder per person,
+    for the whole set and for smaller galleries drawn from it."""
+    from facegate.evaluation.identity_report import format_report
+    from facegate.evaluation.identity_run import run_identities
     from facegate.vision.pipeline import FacePipeline
 
-    dataset = scan_identities(directory)
+    try:
+        size_list = [int(x) for x in sizes.split(",") if x.strip()]
+    except ValueError:
+        raise click.BadParameter(f"{sizes!r} is not a comma-separated list of sizes") from None
     pipeline = FacePipeline.from_settings(ctx.settings, detector="mtcnn", embedder=embedder)
-    name = pipeline.embedder.name
-    embeddings = embed_photos(pipeline, dataset.all_paths(), progress=not as_json)
-    report = evaluate_identities(
-        dataset,
-        embeddings,
-        name,
-        _threshold(ctx.settings, name, threshold),
+    rule = _rule(ctx.settings, pipeline.embedder.name, threshold, margin)
+    report = run_identities(
+        pipeline,
+        rule,
+        directory,
+        groups_dir,
         seed=seed,
-        svm_c=ctx.settings.matcher.svm_c,
         rotations=rotations,
+        sizes=size_list,
+        progress=not as_json,
+        cache=cache,
+        detection=_mtcnn_key(ctx.settings),
     )
-    click.echo(json.dumps(report.to_dict(), indent=2) if as_json else format_report(report))
+    if as_json:
+        click.echo(json.dumps(report.to_dict(), indent=2))
+    else:
+        click.echo(format_report(report, per_person=report.n_people <= 30))
 
 
 @eval_group.command("liveness")
@@ -596,6 +675,7 @@ def eval_liveness(
 )
 @click.option("--threshold", type=float, help="Override the shipped threshold.")
 @click.option("--plot", type=click.Path(path_type=Path, dir_okay=False), help="Write a ROC PNG.")
+@_cache_option
 @click.option("--json", "as_json", is_flag=True)
 @pass_ctx
 def eval_pairs(
@@ -606,6 +686,7 @@ def eval_pairs(
     compare: tuple[str, ...],
     threshold: float | None,
     plot: Path | None,
+    cache: Path | None,
     as_json: bool,
 ) -> None:
     """Face verification on labelled pairs: AUC, TAR@FAR and accuracy at the threshold."""
@@ -619,7 +700,7 @@ def eval_pairs(
     reports, curves = [], {}
     for name in dict.fromkeys(names):
         pipeline = FacePipeline.from_settings(ctx.settings, detector="mtcnn", embedder=name)
-        embeddings = embed_photos(pipeline, paths, progress=not as_json)
+        embeddings = embed_photos(pipeline, paths, not as_json, cache, _mtcnn_key(ctx.settings))
         report, same, dist = evaluate_pairs(
             pairs,
             embeddings,
@@ -645,12 +726,19 @@ def eval_pairs(
 @eval_group.command("make-pairs")
 @click.argument("directory", type=click.Path(path_type=Path, file_okay=False, exists=True))
 @click.option("--out", required=True, type=click.Path(path_type=Path, dir_okay=False))
-def eval_make_pairs(directory: Path, out: Path) -> None:
+@click.option(
+    "--groups", is_flag=True, help="DIRECTORY is a folder of groups: pairs within each group."
+)
+def eval_make_pairs(directory: Path, out: Path, groups: bool) -> None:
     """Write every pair of photos of a folder-per-person set as a pairs CSV."""
     from facegate.evaluation.dataset import scan_identities
-    from facegate.evaluation.pairs import write_all_pairs
+    from facegate.evaluation.groups import scan_groups
+    from facegate.evaluation.pairs import write_all_pairs, write_group_pairs
 
-    n = write_all_pairs(scan_identities(directory), out)
+    if groups:
+        n = write_group_pairs(directory, scan_groups(directory), out)
+    else:
+        n = write_all_pairs(scan_identities(directory), out)
     click.echo(f"wrote {n} pairs to {out}")
 
 
@@ -861,6 +949,27 @@ def bench_memory(ctx: Context, as_json: bool) -> None:
 
     result = measure_memory(ctx.settings)
     click.echo(json.dumps(result, indent=2) if as_json else format_memory(result))
+
+
+@bench.command("gallery")
+@click.option(
+    "--students",
+    "students",
+    multiple=True,
+    type=click.IntRange(2, 100_000),
+    help="Gallery size (repeatable; default 100, 1000 and 5000).",
+)
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+def bench_gallery(ctx: Context, students: tuple[int, ...], as_json: bool) -> None:
+    """Load, reload (in a thread, beside searches), memory and 1:N search time for N students."""
+    from facegate.bench.gallery import format_gallery, measure_gallery
+
+    results = [measure_gallery(ctx.settings, n) for n in students or (100, 1000, 5000)]
+    if as_json:
+        click.echo(json.dumps(results[0] if len(results) == 1 else results, indent=2))
+    else:
+        click.echo(format_gallery(results))
 
 
 @bench.command("liveness")

@@ -15,8 +15,11 @@ class EmbedderConfig(Section):
 
 
 class MatcherConfig(Section):
-    # None: the threshold calibrated on this gallery if any, else the one shipped per embedder.
+    # None: the threshold (and margin) calibrated on this gallery if any, else the shipped ones.
     threshold: float | None = Field(default=None, gt=0.0, lt=2.0)
+    # Least gap between the nearest and the second-nearest student (cosine distance).
+    margin: float | None = Field(default=None, ge=0.0, lt=2.0)
+    # Unused since the SVM was dropped (docs/recognition.md); accepted so old configs load.
     svm_c: float = Field(default=1.0, gt=0.0)
 
 

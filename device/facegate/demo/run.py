@@ -132,11 +132,11 @@ def run_demo(
 
             recognizer = Recognizer(pipeline, gallery, settings)
         echo(
-            f"2. Identification: {recognizer.matcher.method.upper()} names a candidate, the "
-            f"distance to that student's templates decides (threshold {recognizer.threshold:.3f}, "
-            f"{recognizer.threshold_source})"
+            f"2. Identification: the nearest student's centroid names a candidate; its "
+            f"distance (threshold {recognizer.threshold:.3f}) and the gap to the next student "
+            f"(margin {recognizer.matcher.rule.margin:.3f}) decide ({recognizer.threshold_source})"
         )
-        echo(f"   {'probe':<32}{'decision':<15}{'student':<15}{'distance':>9}{'SVM p':>8}")
+        echo(f"   {'probe':<32}{'decision':<15}{'student':<15}{'distance':>9}{'gap':>8}")
         probes: list[tuple[str, str | None, np.ndarray]] = []
         for i, person in enumerate(people):
             for k, im in enumerate(
@@ -156,8 +156,8 @@ def run_demo(
                 continue
             match = recognizer.identify(pipeline.embedder.embed(image, face))
             who = match.candidate_id if match.accepted else f"({match.candidate_id})"
-            prob = "-" if match.probability is None else f"{match.probability:.2f}"
-            echo(f"   {label:<32}{match.reason:<15}{who:<15}{match.distance:>9.3f}{prob:>8}")
+            gap = "-" if match.margin is None or match.margin >= 2 else f"{match.margin:.3f}"
+            echo(f"   {label:<32}{match.reason:<15}{who:<15}{match.distance:>9.3f}{gap:>8}")
             if truth is None:
                 rejected += not match.accepted
             else:

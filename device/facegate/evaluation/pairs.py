@@ -1,10 +1,15 @@
-"""``facegate eval pairs``: face verification on labelled pairs (same person or not)."""
+"""``facegate eval pairs``: face verification on labelled pairs (same person or not).
+
+A pairs file may say which group (population) a pair belongs to: a column named ``group``
+for the pair, or ``group1`` and ``group2`` for its two photos (a pair counts for a group when
+both photos are in it). Figures are then also given per group.
+"""
 
 from __future__ import annotations
 
 import csv
 import itertools
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +35,7 @@ class Pair:
     first: Path
     second: Path
     same: bool
+    group: str | None = None  # None: no group column, or a pair across two groups
 
 
 @dataclass
@@ -48,6 +54,7 @@ class PairsReport:
     tar_at_far_01pct: float
     far_at_threshold: float
     frr_at_threshold: float
+    groups: dict[str, dict] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -64,6 +71,7 @@ def read_pairs(csv_path: Path, images: Path) -> list[Pair]:
     rows = list(csv.reader(text.splitlines()))
     if len(rows) < 2:
         raise DatasetError(f"pairs file {csv_path} has no pairs after its header row")
+    group_of = _group_columns(rows[0], csv_path)
     pairs, missing = [], []
     for line, row in enumerate(rows[1:], start=2):
         if not row or all(not c.strip() for c in row):
@@ -80,7 +88,7 @@ def read_pairs(csv_path: Path, images: Path) -> list[Pair]:
             )
         a, b = images / row[0].strip(), images / row[1].strip()
         missing += [str(p) for p in (a, b) if not p.is_file()]
-        pairs.append(Pair(a, b, _LABELS[label]))
+        pairs.append(Pair(a, b, _LABELS[label], group_of(row, line)))
     if missing:
         shown = ", ".join(sorted(set(missing))[:5])
         raise DatasetError(
@@ -89,6 +97,31 @@ def read_pairs(csv_path: Path, images: Path) -> list[Pair]:
     if not any(p.same for p in pairs) or all(p.same for p in pairs):
         raise DatasetError(f"{csv_path}: needs both same-person and different-person pairs")
     return pairs
+
+
+def _group_columns(header: list[str], csv_path: Path):  # type: ignore[no-untyped-def]
+    """A function giving a row's group (None across groups) from the header's group columns."""
+    names = [h.strip().lower() for h in header]
+
+    def cell(row: list[str], col: int, line: int) -> str:
+        if col >= len(row) or not row[col].strip():
+            raise DatasetError(f"{csv_path} line {line}: the {header[col]!r} column is empty")
+        return row[col].strip()
+
+    if "group" in names:
+        col = names.index("group")
+        return lambda row, line: cell(row, col, line)
+    if "group1" in names and "group2" in names:
+        c1, c2 = names.index("group1"), names.index("group2")
+
+        def both(row: list[str], line: int) -> str | None:
+            g1, g2 = cell(row, c1, line), cell(row, c2, line)
+            return g1 if g1 == g2 else None
+
+        return both
+    if "group1" in names or "group2" in names:
+        raise DatasetError(f"{csv_path}: a group1 column needs a group2 column, and back")
+    return lambda row, line: None
 
 
 def write_all_pairs(dataset: IdentityDataset, out: Path) -> int:
@@ -107,6 +140,22 @@ def write_all_pairs(dataset: IdentityDataset, out: Path) -> int:
                 ]
             )
             n += 1
+    return n
+
+
+def write_group_pairs(root: Path, groups: dict[str, IdentityDataset], out: Path) -> int:
+    """Every pair of photos within each group, with a ``group`` column; paths relative to
+    ``root`` (the folder of groups)."""
+    with Path(out).open("w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["image1", "image2", "same", "group"])
+        n = 0
+        for name, dataset in groups.items():
+            items = [(person, p) for person, files in dataset.people.items() for p in files]
+            for (pa, a), (pb, b) in itertools.combinations(items, 2):
+                rel_a, rel_b = a.relative_to(root).as_posix(), b.relative_to(root).as_posix()
+                writer.writerow([rel_a, rel_b, int(pa == pb), name])
+                n += 1
     return n
 
 
@@ -132,10 +181,49 @@ def evaluate_pairs(
         raise DatasetError("no pair has a face in both photos")
     same = np.array([p.same for p in used])
     dist = np.array([1.0 - float(embeddings[p.first] @ embeddings[p.second]) for p in used])
+    report = _figures(pairs, used, same, dist, embeddings, embedder, threshold, pairs_file)
+    for group in sorted({p.group for p in used if p.group is not None}):
+        mine = np.array([p.group == group for p in used])
+        if same[mine].any() and (~same[mine]).any():
+            g = _figures(
+                [p for p in pairs if p.group == group],
+                [p for p, m in zip(used, mine, strict=True) if m],
+                same[mine],
+                dist[mine],
+                embeddings,
+                embedder,
+                threshold,
+                pairs_file,
+            )
+            report.groups[group] = {
+                k: getattr(g, k)
+                for k in (
+                    "n_pairs",
+                    "n_same",
+                    "n_different",
+                    "auc",
+                    "tar_at_far_1pct",
+                    "far_at_threshold",
+                    "frr_at_threshold",
+                )
+            }
+    return report, same, dist
+
+
+def _figures(
+    pairs: list[Pair],
+    used: list[Pair],
+    same: np.ndarray,
+    dist: np.ndarray,
+    embeddings: dict[Path, np.ndarray | None],
+    embedder: str,
+    threshold: float,
+    pairs_file: str,
+) -> PairsReport:
     fpr, tpr, _ = roc_curve(same, -dist)
     accept = dist <= threshold
     images = {p for pair in pairs for p in (pair.first, pair.second)}
-    report = PairsReport(
+    return PairsReport(
         pairs_file=pairs_file,
         embedder=embedder,
         threshold=threshold,
@@ -151,7 +239,6 @@ def evaluate_pairs(
         far_at_threshold=float(np.mean(accept[~same])) if (~same).any() else 0.0,
         frr_at_threshold=float(np.mean(~accept[same])) if same.any() else 0.0,
     )
-    return report, same, dist
 
 
 def plot_roc(curves: dict[str, tuple[np.ndarray, np.ndarray]], out: Path, title: str = "") -> None:
@@ -190,5 +277,11 @@ def format_report(r: PairsReport) -> str:
             f"TAR@FAR=1%    {r.tar_at_far_1pct:.2%}    TAR@FAR=0.1%  {r.tar_at_far_01pct:.2%}",
             f"at threshold  accuracy {r.accuracy:.2%}   FAR {r.far_at_threshold:.2%}   "
             f"FRR {r.frr_at_threshold:.2%}",
+            *(
+                f"group {name:<14} {g['n_pairs']:>7} pairs   AUC {g['auc']:.5f}   "
+                f"TAR@FAR=1% {g['tar_at_far_1pct']:.2%}   FAR {g['far_at_threshold']:.2%}   "
+                f"FRR {g['frr_at_threshold']:.2%}"
+                for name, g in r.groups.items()
+            ),
         ]
     )

@@ -51,9 +51,16 @@ class StudentRecord:
     enrolled_at: str
 
 
+# What a calibration's FAR means. Galleries calibrated before facegate 0.2 stored a threshold
+# for a FAR per comparison (one face against one student), which lets far more strangers in at
+# the size of a school than per probe; such a calibration is not used (see Recognizer).
+CALIBRATION_RULE = "per-probe"
+
+
 @dataclass(frozen=True)
 class Calibration:
-    """A threshold calibrated on this gallery for a target false-accept rate."""
+    """A threshold calibrated on this gallery for a target false-accept rate (per probe: a
+    stranger against the whole gallery), with the margin it was calibrated for."""
 
     threshold: float
     target_far: float
@@ -61,6 +68,15 @@ class Calibration:
     n_genuine: int
     expected_frr: float | None
     calibrated_at: str
+    margin: float = 0.0
+    rule: str = "per-comparison"
+    # The threshold holds for reference_size students and falls by slope per e-fold more.
+    slope: float = 0.0
+    reference_size: int = 1
+
+    @property
+    def current(self) -> bool:
+        return self.rule == CALIBRATION_RULE
 
 
 def validate_student_id(student_id: str) -> str:
@@ -212,28 +228,39 @@ class Gallery:
 
     def add_student(self, student_id: str, name: str, embeddings: Iterable[np.ndarray]) -> int:
         """Add (or extend) a student with templates, all in one transaction."""
-        validate_student_id(student_id)
-        name = validate_name(name)
-        rows = []
-        context = _template_context(student_id, self.embedder)
-        for e in embeddings:
-            v = np.asarray(e, dtype="<f4").reshape(-1)
-            if v.shape[0] != self.dim or not np.all(np.isfinite(v)):
-                raise GalleryError(f"template for {student_id} is not a finite {self.dim}-D vector")
-            rows.append(self._sealer.seal(v.tobytes(), context))
-        if not rows:
-            raise GalleryError(f"no templates to store for {student_id}")
+        return self.add_students([(student_id, name, embeddings)])
+
+    def add_students(self, students: Iterable[tuple[str, str, Iterable[np.ndarray]]]) -> int:
+        """Add (or extend) many students in one transaction (an import, a benchmark): all of
+        them or, if any is invalid, none. Returns the number of templates stored."""
         now = _now()
-        sealed_name = self._sealer.seal(name.encode(), _name_context(student_id))
+        people, rows = [], []
+        for student_id, name, embeddings in students:
+            validate_student_id(student_id)
+            name = validate_name(name)
+            context = _template_context(student_id, self.embedder)
+            sealed = []
+            for e in embeddings:
+                v = np.asarray(e, dtype="<f4").reshape(-1)
+                if v.shape[0] != self.dim or not np.all(np.isfinite(v)):
+                    raise GalleryError(
+                        f"template for {student_id} is not a finite {self.dim}-D vector"
+                    )
+                sealed.append(self._sealer.seal(v.tobytes(), context))
+            if not sealed:
+                raise GalleryError(f"no templates to store for {student_id}")
+            people.append(
+                (student_id, self._sealer.seal(name.encode(), _name_context(student_id)), now)
+            )
+            rows += [(student_id, r, now) for r in sealed]
         with transaction(self._conn):
-            self._conn.execute(
+            self._conn.executemany(
                 "INSERT INTO students(student_id, name, enrolled_at) VALUES (?, ?, ?) "
                 "ON CONFLICT(student_id) DO UPDATE SET name = excluded.name",
-                (student_id, sealed_name, now),
+                people,
             )
             self._conn.executemany(
-                "INSERT INTO templates(student_id, embedding, added_at) VALUES (?, ?, ?)",
-                [(student_id, r, now) for r in rows],
+                "INSERT INTO templates(student_id, embedding, added_at) VALUES (?, ?, ?)", rows
             )
         return len(rows)
 

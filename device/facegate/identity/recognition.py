@@ -11,9 +11,10 @@ where the tracker saw the face change abruptly. Every embedded frame must lie wi
 blinks and then holds up an enrolled student's photo is refused). The limit separates the same
 person across a blink from two people (docs/liveness.md, "One face per attempt").
 
-The 1:N search first looks among the current session's students only (fewer candidates, fewer
-false matches); when nobody there matches, the whole gallery is searched so that an enrolled
-student at the wrong exam is told ``not_on_roster`` rather than ``unknown_face``.
+The 1:N search covers the whole gallery even when the session's students are given: a face is
+accepted only as the nearest enrolled student overall. A face whose nearest student is
+enrolled but not on this session's roster is answered as that student (the flow then says
+``not_on_roster``), never as the roster's closest look-alike (docs/recognition.md).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from facegate.identity.attempt_frames import CandidateFrame
-from facegate.identity.matcher import Match
+from facegate.identity.matcher import ACCEPTED, NOT_A_CANDIDATE, Match
 from facegate.identity.recognizer import Recognizer
 from facegate.vision.detection import Detection
 
@@ -108,15 +109,15 @@ def recognise(
                 bind_limit=job.bind_limit,
             )
     match: Match = recognizer.identify(probe, list(job.candidates) if job.candidates else None)
-    if not match.accepted and job.candidates is not None:
-        anyone = recognizer.identify(probe)
-        if anyone.accepted:
-            match = anyone
+    student, distance = match.student_id, match.distance
+    if match.reason == NOT_A_CANDIDATE:
+        # The whole-gallery check: this face is another enrolled student, off the roster.
+        student, distance = match.nearest_id, match.nearest_distance
     return Recognition(
         job.attempt_id,
-        match.student_id,
-        match.reason,
-        round(match.distance, 4) if np.isfinite(match.distance) else None,
+        student,
+        ACCEPTED if student is not None else match.reason,
+        round(distance, 4) if distance is not None and np.isfinite(distance) else None,
         round(match.threshold, 4),
         _since(started),
         binding,

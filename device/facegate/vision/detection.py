@@ -84,9 +84,15 @@ class FaceDetector(Protocol):
 
 
 def main_face(detections: list[Detection], width: int, height: int) -> Detection | None:
-    """The face a photo is about: large and near the centre (news photos show bystanders)."""
+    """The face a photo is about: large and near the centre (news photos show bystanders).
+
+    Faces less than half the size of the largest are not candidates: in celeba278 a small
+    false detection near the centre of a photo was taken over the person beside it.
+    """
     if not detections:
         return None
+    largest = max(d.box.size for d in detections)
+    detections = [d for d in detections if d.box.size >= 0.5 * largest]
     cx, cy = width / 2.0, height / 2.0
 
     def cost(d: Detection) -> float:
