@@ -78,7 +78,14 @@ ALLOWED: dict[str, set[str]] = {
         "service",
         "config",
     },
-    "dashboard": {"access", "events", "mqtt", "config", "service"},
+    "dashboard": {
+        "access",
+        "events",
+        "mqtt",
+        "config",
+        "service",
+        "demo",
+    },  # demo: its newcomer path
     "provision": {"access", "identity", "events", "mqtt", "config"},
     "cli": {"*"},
     "__main__": {"cli"},

@@ -1,6 +1,6 @@
 """``facegate demo``: the door service end to end, on gpiozero's mock pins, with no camera.
 
-The same :class:`~facegate.daemon.DoorService` that ``facegate run`` starts, fed with frames
+The same :class:`~facegate.door.DoorService` that ``facegate run`` starts, fed with frames
 synthesised from public-domain portraits (:mod:`facegate.demo.actor`): Eileen Collins is
 enrolled from her photo, put on the exam roster and given a TOTP secret; she looks at the door,
 blinks as often as the door asks, types her code on the keypad and the relay opens. Then a

@@ -17,7 +17,7 @@ from facegate.common.key_files import read_key_file
 from facegate.dashboard.commands.args import Plan
 from facegate.dashboard.store.tables import commands
 from facegate.errors import FacegateError
-from facegate.events.commands import open_reply, sign_command
+from facegate.mqtt.commands import open_reply, sign_command
 
 log = logging.getLogger("facegate.dashboard.commands")
 
