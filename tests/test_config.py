@@ -91,9 +91,9 @@ def test_documented_defaults_are_the_real_ones() -> None:
     optional = {"threshold", "margin", "rgb_led_pins", "door_contact_pin", "exit_button_pin"}
     optional |= {"keypad_rows", "keypad_cols", "keypad_device", "roster_file", "journal_file"}
     optional |= {"client_id", "username", "password_file", "tls", "topic_prefix", "outbox_file"}
-    optional |= {"command_key_file"}
+    optional |= {"command_key_file", "binding_limit", "models_dir", "key_file"}
     sections = ("detection", "embedder", "matcher", "quality", "liveness", "camera", "hardware")
-    for section in (*sections, "access", "service", "mqtt"):
+    for section in (*sections, "access", "service", "retention", "mqtt"):
         for key, value in documented[section].items():
             assert defaults[section][key] == value, f"{section}.{key}"
         assert set(defaults[section]) - optional <= set(documented[section]), section
