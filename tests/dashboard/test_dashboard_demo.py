@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
-from facegate.access.roster import session_toml
+from facegate.demo.roster_file import session_toml
 from facegate.dashboard.attendance.sheet import attendance
 from facegate.demo.door_demo import ROOM, SESSION, STUDENT
 from facegate.events.access_event import new_event_id
