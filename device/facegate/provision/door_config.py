@@ -81,7 +81,8 @@ def check_door_config(fleet: Fleet, door: Door, host_files: DoorFiles) -> None:
     try:
         settings_from_dict(door_config(fleet, door, host_files), f"door {door.id}")
     except ConfigError as exc:
-        raise ProvisionError(str(exc).replace("invalid configuration in ", "invalid config of "))
+        message = str(exc).replace("invalid configuration in ", "invalid config of ")
+        raise ProvisionError(message) from None
 
 
 def card_config_text(fleet: Fleet, door: Door, has_roster: bool) -> str:
