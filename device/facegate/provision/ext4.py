@@ -78,12 +78,19 @@ class Ext4Root:
         for e in entries:
             if not SAFE_PATH.match(e.path) or "/../" in e.path:
                 raise ProvisionError(f"refusing an unusual path on the card: {e.path!r}")
-        parents = sorted({str(PurePosixPath(e.path).parent) for e in entries})
+        ancestors = {str(a) for e in entries for a in PurePosixPath(e.path).parents}
+        parents = sorted(ancestors | {str(PurePosixPath(e.path).parent) for e in entries})
         existing = self.listing(parents)
 
         def exists(path: str) -> bool:
             p = PurePosixPath(path)
-            return p.name in existing.get(str(p.parent), {})
+            return p == p.parent or p.name in existing.get(str(p.parent), {})
+
+        named = {e.path for e in entries}
+        missing = sorted(
+            (a for a in ancestors if not exists(a) and a not in named), key=lambda a: a.count("/")
+        )
+        entries = [Entry(a, "dir", 0o755) for a in missing] + entries
 
         with tempfile.TemporaryDirectory(prefix="facegate-debugfs-") as tmp:
             lines = []

@@ -75,7 +75,8 @@ class FleetSecrets:
         made = []
         for item in self.listing():
             if item.mode is None:
-                item.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+                item.path.parent.parent.mkdir(exist_ok=True, mode=0o700)
+                item.path.parent.mkdir(exist_ok=True, mode=0o700)
                 if item.name == "mqtt.password":
                     password = base64.urlsafe_b64encode(os.urandom(24)).decode("ascii")
                     write_private_file(item.path, f"{password}\n".encode())
