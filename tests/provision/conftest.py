@@ -11,6 +11,7 @@ times.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -134,10 +135,18 @@ def write_fleet(folder: Path, gallery_key: str = "per-door", text: str | None = 
     return fleet
 
 
+@pytest.fixture(scope="session")
+def gallery_export(tmp_path_factory) -> Path:
+    """One export for the session (scrypt makes each one cost a second)."""
+    path = tmp_path_factory.mktemp("gallery") / "gallery.export"
+    _gallery_bundle(path)
+    return path
+
+
 @pytest.fixture
-def fleet_dir(tmp_path) -> Path:
+def fleet_dir(tmp_path, gallery_export) -> Path:
     folder = tmp_path / "fleet"
     write_fleet(folder)
-    _gallery_bundle(folder / "gallery.export")
+    shutil.copy(gallery_export, folder / "gallery.export")
     (folder / "passphrase").write_text(PASSPHRASE + "\n")
     return folder

@@ -14,8 +14,9 @@ from pathlib import Path
 import pytest
 
 TOOLS = ("sfdisk", "mkfs.vfat", "mkfs.ext4", "mcopy", "mdir", "debugfs", "e2fsck", "xz")
-PYTHON = {"bookworm": "3.11", "trixie": "3.13"}
-VERSION = {"bookworm": "12", "trixie": "13"}
+# bullseye: a release facegate does not support (its Python is too old), for the refusals.
+PYTHON = {"bullseye": "3.9", "bookworm": "3.11", "trixie": "3.13"}
+VERSION = {"bullseye": "11", "bookworm": "12", "trixie": "13"}
 EPOCH = 1_700_000_000
 SECTOR = 512
 # As Raspberry Pi OS ends it: a model filter ([cm4]) last, so an appended line needs [all].

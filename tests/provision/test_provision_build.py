@@ -93,7 +93,7 @@ def test_each_door_gets_its_config_hostname_and_units(built):
         script = root_stat(image, "/usr/local/sbin/facegate-firstboot")
         assert (script["mode"], script["uid"]) == (0o755, 0)
         admin = root_file(image, "/etc/facegate/provision/admin.conf").decode()
-        assert f"DOOR_HOSTNAME={hostname}" in admin and "REQUIREMENT=markupsafe pyotp" in admin
+        assert f"DOOR_HOSTNAME={hostname}" in admin and "REQUIREMENT='markupsafe pyotp'" in admin
         wheels = root_file(image, "/etc/facegate/provision/manifest.json").decode()
         assert "MarkupSafe" in wheels and '"os": "bookworm"' in wheels
         ok, report = fsck_clean(image)

@@ -12,6 +12,7 @@ import json
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from shlex import quote
 
 from facegate.provision.fleet import Door, Fleet, Network
 
@@ -115,7 +116,8 @@ def door_entries(fleet: Fleet, door: Door, inputs: DoorInputs) -> list[Entry]:
         _text("/etc/facegate/provision/manifest.json", json.dumps(inputs.manifest, indent=2)),
         _text(
             "/etc/facegate/provision/admin.conf",
-            f"ADMIN_USER={admin}\nDOOR_HOSTNAME={door.hostname}\nREQUIREMENT={inputs.requirement}\n",
+            f"ADMIN_USER={quote(admin)}\nDOOR_HOSTNAME={quote(door.hostname)}\n"
+            f"REQUIREMENT={quote(inputs.requirement)}\n",
         ),
         _text("/etc/facegate/provision/authorized_keys", "\n".join(fleet.fleet.ssh_keys) + "\n"),
         _dir(UNITS),
