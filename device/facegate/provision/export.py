@@ -22,6 +22,8 @@ def export_dashboard(secrets: FleetSecrets, out: Path) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True, mode=0o700)
     out.chmod(0o700)
     fleet = secrets.fleet
+    for sub in ("doors", "mosquitto"):
+        (out / sub).mkdir(mode=0o700)
     written = []
     for door in fleet.doors:
         path = out / "doors" / f"{door.id}.key"
