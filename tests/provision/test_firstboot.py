@@ -16,10 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.provision.card import facegate, fat_file, root_spec
+from tests.provision.card import REPO, facegate, fat_file, root_spec
 from tests.provision.test_provision_build import build_args
 
-SCRIPT = Path("device/facegate/provision/files/facegate-firstboot.sh")
+SCRIPT = REPO / "device/facegate/provision/files/facegate-firstboot.sh"
 
 
 @pytest.fixture(scope="module")
@@ -130,3 +130,18 @@ def test_a_root_prefix_is_for_dry_runs_only(card, tmp_path):
     done = run(root, FACEGATE_DRY="0")
     assert done.returncode != 0 and "dry runs only" in done.stderr
     assert not (root / "var/lib/facegate-provision/step.user").exists()
+
+
+def test_the_first_boot_unit_says_why_for_every_directive():
+    import re
+
+    previous, bare = "", []
+    unit = SCRIPT.with_name("facegate-firstboot.service").read_text()
+    for number, line in enumerate(unit.splitlines(), 1):
+        if re.match(r"[A-Za-z]+=", line) and not previous.startswith("#"):
+            bare.append(f"{number}: {line}")
+        if line.strip():
+            previous = line
+    assert not bare, bare
+    assert "ConditionPathExists=!/var/lib/facegate-provision/done" in unit
+    assert "WantedBy=multi-user.target" in unit

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.provision.card import (
+    REPO,
     facegate,
     fat_bytes,
     fat_file,
@@ -81,7 +82,7 @@ def test_each_door_gets_its_config_hostname_and_units(built):
             root_file(image, "/etc/facegate/broker-ca.crt") == (fleet_dir / "ca.crt").read_bytes()
         )
         unit = root_file(image, "/etc/systemd/system/facegate.service")
-        assert unit == Path("systemd/facegate.service").read_bytes()
+        assert unit == (REPO / "systemd/facegate.service").read_bytes()
         assert b"LoadCredential=command.key" in root_file(
             image, "/etc/systemd/system/facegate.service.d/mqtt.conf"
         )

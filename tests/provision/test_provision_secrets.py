@@ -128,4 +128,3 @@ def test_mosquitto_takes_the_exported_password_file_and_acl(exported, tmp_path):
         for peer in peers:
             peer.disconnect()
         broker.stop()
-
