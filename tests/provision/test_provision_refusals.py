@@ -103,6 +103,7 @@ def bad_images(tmp_path_factory, bookworm) -> dict[str, Path]:
         "truncated": truncated,
         "bullseye": make_pi_image(folder / "bullseye.img", "bullseye"),
         "cut xz": broken_xz,
+        "full": make_pi_image(folder / "full.img", "bookworm", size_mb=24),
     }
 
 
@@ -111,6 +112,7 @@ IMAGE_CASES = {
     "truncated": ["truncated or incomplete"],
     "bullseye": ["bullseye is not supported", "unknown Python"],
     "cut xz": ["not a complete .xz"],
+    "full": ["MiB free", "grow partition 2"],
 }
 
 

@@ -29,8 +29,9 @@ from facegate.provision.payload import DoorInputs, door_entries, strict_gpiod
 from facegate.provision.secrets import DOOR_SECRETS, FleetSecrets
 from facegate.provision.wheelhouse import check_wheelhouse, used_wheels
 
-# Room left on the root after the payload: the venv unpacks the wheels (about 3x their size).
-VENV_FACTOR = 4
+# The wheelhouse must fit with room to spare; the venv (about 3x the wheels) is made on first
+# boot, after Raspberry Pi OS has grown the root to the whole card.
+MARGIN = 1.1
 
 
 @dataclass
@@ -118,12 +119,12 @@ def prepare(
         FatBoot(image, layout.boot.start, epoch).names()
         resolved = check_wheelhouse(wheelhouse, release, requirements)
         wheels = used_wheels(wheelhouse, resolved)
-        need = sum(w.stat().st_size for w in wheels) * VENV_FACTOR
+        need = int(sum(w.stat().st_size for w in wheels) * MARGIN) + (8 << 20)
         free = root.free_bytes()
         if need > free:
             raise ProvisionError(
-                f"{base}: the root file system has {free >> 20} MiB free, the payload and its "
-                f"venv need about {need >> 20} MiB: grow partition 2 first (docs/provisioning.md)"
+                f"{base}: the root file system has {free >> 20} MiB free, the payload needs about "
+                f"{need >> 20} MiB: grow partition 2 first (docs/provisioning.md)"
             )
     except BaseException:
         if unpacked:
