@@ -25,7 +25,7 @@ from facegate.provision.fleet import Door, Fleet
 from facegate.provision.inputs import Gallery, check_configs, check_gallery, check_rosters
 from facegate.provision.os_release import Release, detect_release
 from facegate.provision.partitions import PiLayout, read_layout
-from facegate.provision.payload import DoorInputs, door_entries, strict_gpiod
+from facegate.provision.payload import DoorInputs, door_entries, fleet_entries, strict_gpiod
 from facegate.provision.secrets import DOOR_SECRETS, FleetSecrets
 from facegate.provision.wheelhouse import check_wheelhouse, used_wheels
 
@@ -141,7 +141,6 @@ def prepare(
 def _inputs(plan: BuildPlan, door: Door) -> DoorInputs:
     fleet = plan.fleet
     net = fleet.network_of(door)
-    ca = fleet.fleet.broker.ca_file
     roster = plan.rosters.get(door.id)
     facegate_version = next(
         (r.split("==")[1] for r in plan.resolved if r.lower().startswith("facegate==")), None
@@ -163,33 +162,53 @@ def _inputs(plan: BuildPlan, door: Door) -> DoorInputs:
     return DoorInputs(
         config_text=card_config_text(fleet, door, roster is not None),
         secrets={n: plan.secrets.path(door, n).read_bytes() for n in DOOR_SECRETS},
-        ca=fleet.path(ca).read_bytes() if ca else None,
         roster=roster.read_bytes() if roster else None,
-        gallery=plan.gallery.bundle.read_bytes() if plan.gallery else None,
         gallery_passphrase=f"{plan.gallery.passphrase}\n".encode() if plan.gallery else None,
-        wheels=plan.wheels,
         requirement=" ".join(plan.requirements),
         psk=fleet.path(net.psk_file).read_text().strip() if net.psk_file else None,
         manifest=manifest,
     )
 
 
-def write_door(plan: BuildPlan, door: Door) -> Path:
-    """One door's image: copy, edit the root and boot partitions, check, rename."""
-    final = plan.out / f"{door.id}.img"
-    partial = plan.out / f"{door.id}.img.partial"
-    _copy(plan.base, partial)
+def stage(plan: BuildPlan) -> Path:
+    """The base image plus what every door shares (wheelhouse, units, first boot, config.txt)."""
+    staged = plan.out / ".fleet-stage.img"
+    if plan.unpacked:  # already a private copy
+        plan.unpacked.replace(staged)
+        plan.unpacked = None
+    else:
+        _copy(plan.base, staged)
     try:
-        Ext4Root(partial, plan.layout.root.start, plan.epoch).apply(
-            door_entries(plan.fleet, door, _inputs(plan, door))
+        ca = plan.fleet.fleet.broker.ca_file
+        Ext4Root(staged, plan.layout.root.start, plan.epoch).apply(
+            fleet_entries(
+                plan.fleet,
+                plan.fleet.path(ca).read_bytes() if ca else None,
+                plan.wheels,
+                plan.gallery.bundle.read_bytes() if plan.gallery else None,
+            )
         )
-        fat = FatBoot(partial, plan.layout.boot.start, plan.epoch)
+        fat = FatBoot(staged, plan.layout.boot.start, plan.epoch)
         config = fat.read("config.txt")
         if config is None:
             raise ProvisionError(f"{plan.base}: the boot partition has no config.txt")
         if strict_gpiod(config) != config:
             fat.write("config.txt", strict_gpiod(config))
-        Ext4Root(partial, plan.layout.root.start, plan.epoch).fsck()
+    except BaseException:
+        staged.unlink(missing_ok=True)
+        raise
+    return staged
+
+
+def write_door(plan: BuildPlan, staged: Path, door: Door) -> Path:
+    """One door's image: a copy of the staged image, its own files, checked, renamed."""
+    final = plan.out / f"{door.id}.img"
+    partial = plan.out / f"{door.id}.img.partial"
+    _copy(staged, partial)
+    try:
+        root = Ext4Root(partial, plan.layout.root.start, plan.epoch)
+        root.apply(door_entries(plan.fleet, door, _inputs(plan, door)))
+        root.fsck()
         os.utime(partial, (plan.epoch, plan.epoch))
         partial.replace(final)
     except BaseException:
@@ -199,10 +218,14 @@ def write_door(plan: BuildPlan, door: Door) -> Path:
 
 
 def build(plan: BuildPlan) -> Iterator[Path]:
-    """The images, one by one (the CLI shows progress); the unpacked base is removed after."""
+    """The images, one by one (the CLI shows progress); the staged and unpacked copies of the
+    base are removed after."""
+    staged = None
     try:
+        staged = stage(plan)
         for door in plan.doors:
-            yield write_door(plan, door)
+            yield write_door(plan, staged, door)
     finally:
-        if plan.unpacked:
-            plan.unpacked.unlink(missing_ok=True)
+        for scratch in (staged, plan.unpacked):
+            if scratch is not None:
+                scratch.unlink(missing_ok=True)

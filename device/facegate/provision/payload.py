@@ -89,36 +89,25 @@ def _uuid(seed: str) -> str:
 
 @dataclass(frozen=True)
 class DoorInputs:
-    """Everything one door's card holds, already read and validated."""
+    """What only this door's card holds, already read and validated."""
 
     config_text: str
     secrets: dict[str, bytes]  # gallery.key, command.key, mqtt.password
-    ca: bytes | None
     roster: bytes | None
-    gallery: bytes | None
     gallery_passphrase: bytes | None
-    wheels: list[Path]
     requirement: str
     psk: str | None
     manifest: dict
 
 
-def door_entries(fleet: Fleet, door: Door, inputs: DoorInputs) -> list[Entry]:
-    """The full list, parents before children, in a fixed order (same inputs, same card)."""
-    net = fleet.network_of(door)
-    admin = fleet.fleet.admin_user
+def fleet_entries(
+    fleet: Fleet, ca: bytes | None, wheels: list[Path], gallery: bytes | None
+) -> list[Entry]:
+    """What every card of the fleet holds: written once into a staged copy of the base image,
+    which each door's image then starts from (the wheelhouse is written once, not per door)."""
     out = [
-        _text("/etc/hostname", f"{door.hostname}\n"),
         _dir("/etc/facegate"),
-        Entry("/etc/facegate/facegate.toml", data=inputs.config_text.encode(), mode=0o600),
-        *(_secret(f"/etc/facegate/{n}", v) for n, v in sorted(inputs.secrets.items())),
         _dir("/etc/facegate/provision", 0o700),
-        _text("/etc/facegate/provision/manifest.json", json.dumps(inputs.manifest, indent=2)),
-        _text(
-            "/etc/facegate/provision/admin.conf",
-            f"ADMIN_USER={quote(admin)}\nDOOR_HOSTNAME={quote(door.hostname)}\n"
-            f"REQUIREMENT={quote(inputs.requirement)}\n",
-        ),
         _text("/etc/facegate/provision/authorized_keys", "\n".join(fleet.fleet.ssh_keys) + "\n"),
         _dir(UNITS),
         Entry(f"{UNITS}/facegate.service", data=packaged("units/facegate.service")),
@@ -146,15 +135,6 @@ def door_entries(fleet: Fleet, door: Door, inputs: DoorInputs) -> list[Entry]:
         _dir("/etc/NetworkManager"),
         _dir("/etc/NetworkManager/system-connections", 0o700),
     ]
-    name, profile = nm_profile(door, net, inputs.psk)
-    out.append(
-        Entry(
-            f"/etc/NetworkManager/system-connections/{name}.nmconnection",
-            data=profile.encode(),
-            mode=0o600,
-            secret=inputs.psk is not None,
-        )
-    )
     if fleet.fleet.time_servers:
         out += [
             _dir("/etc/systemd"),
@@ -164,15 +144,40 @@ def door_entries(fleet: Fleet, door: Door, inputs: DoorInputs) -> list[Entry]:
                 "[Time]\nNTP=" + " ".join(fleet.fleet.time_servers) + "\n",
             ),
         ]
-    if inputs.ca is not None:
-        out.append(Entry("/etc/facegate/broker-ca.crt", data=inputs.ca))
+    if ca is not None:
+        out.append(Entry("/etc/facegate/broker-ca.crt", data=ca))
+    out += [_dir("/opt"), _dir("/opt/facegate"), _dir(WHEELHOUSE)]
+    out += [Entry(f"{WHEELHOUSE}/{w.name}", source=w) for w in sorted(wheels)]
+    out.append(_dir(STAGE, 0o700))
+    if gallery is not None:  # encrypted with the export passphrase
+        out.append(_secret(f"{STAGE}/gallery.bundle", gallery))
+    return out
+
+
+def door_entries(fleet: Fleet, door: Door, inputs: DoorInputs) -> list[Entry]:
+    """One door's own files, in a fixed order (same inputs, same card)."""
+    net = fleet.network_of(door)
+    admin = fleet.fleet.admin_user
+    name, profile = nm_profile(door, net, inputs.psk)
+    out = [
+        _text("/etc/hostname", f"{door.hostname}\n"),
+        Entry("/etc/facegate/facegate.toml", data=inputs.config_text.encode(), mode=0o600),
+        *(_secret(f"/etc/facegate/{n}", v) for n, v in sorted(inputs.secrets.items())),
+        _text("/etc/facegate/provision/manifest.json", json.dumps(inputs.manifest, indent=2)),
+        _text(
+            "/etc/facegate/provision/admin.conf",
+            f"ADMIN_USER={quote(admin)}\nDOOR_HOSTNAME={quote(door.hostname)}\n"
+            f"REQUIREMENT={quote(inputs.requirement)}\n",
+        ),
+        Entry(
+            f"/etc/NetworkManager/system-connections/{name}.nmconnection",
+            data=profile.encode(),
+            mode=0o600,
+            secret=inputs.psk is not None,
+        ),
+    ]
     if inputs.roster is not None:
         out.append(Entry("/etc/facegate/roster.toml", data=inputs.roster, mode=0o600))
-    out += [_dir("/opt"), _dir("/opt/facegate"), _dir(WHEELHOUSE)]
-    out += [Entry(f"{WHEELHOUSE}/{w.name}", source=w) for w in sorted(inputs.wheels)]
-    out.append(_dir(STAGE, 0o700))
-    if inputs.gallery is not None:
-        out.append(_secret(f"{STAGE}/gallery.bundle", inputs.gallery))
     if inputs.gallery_passphrase is not None:
         out.append(_secret(f"{STAGE}/gallery.passphrase", inputs.gallery_passphrase))
     return out
