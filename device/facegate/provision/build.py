@@ -12,6 +12,7 @@ import lzma
 import os
 import shutil
 import subprocess
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,6 +53,13 @@ class BuildPlan:
     students: int
     made: list[str] = field(default_factory=list)
     unpacked: Path | None = None
+    # Seconds spent per kind of work (stage, copy, personalise, fsck), for the CLI's summary.
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    def clock(self, what: str, since: float) -> float:
+        now = time.monotonic()
+        self.seconds[what] = self.seconds.get(what, 0.0) + now - since
+        return now
 
 
 def _epoch(base: Path) -> int:
@@ -204,11 +212,15 @@ def write_door(plan: BuildPlan, staged: Path, door: Door) -> Path:
     """One door's image: a copy of the staged image, its own files, checked, renamed."""
     final = plan.out / f"{door.id}.img"
     partial = plan.out / f"{door.id}.img.partial"
+    started = time.monotonic()
     _copy(staged, partial)
     try:
+        started = plan.clock("copy", started)
         root = Ext4Root(partial, plan.layout.root.start, plan.epoch)
         root.apply(door_entries(plan.fleet, door, _inputs(plan, door)))
+        started = plan.clock("personalise", started)
         root.fsck()
+        plan.clock("fsck", started)
         os.utime(partial, (plan.epoch, plan.epoch))
         partial.replace(final)
     except BaseException:
@@ -222,7 +234,9 @@ def build(plan: BuildPlan) -> Iterator[Path]:
     base are removed after."""
     staged = None
     try:
+        started = time.monotonic()
         staged = stage(plan)
+        plan.clock("stage", started)
         for door in plan.doors:
             yield write_door(plan, staged, door)
     finally:

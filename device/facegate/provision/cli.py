@@ -168,9 +168,10 @@ def build(
     done = time.monotonic()
     for path in written:
         click.echo(f"wrote {path}")
+    parts = ", ".join(f"{k} {v:.1f} s" for k, v in plan.seconds.items())
     click.echo(
-        f"{len(written)} image(s) in {done - started:.1f} s "
-        f"(checks and unpacking {checked - started:.1f} s, images {done - checked:.1f} s)"
+        f"{len(written)} image(s) in {done - started:.1f} s: checks and unpacking "
+        f"{checked - started:.1f} s, images {done - checked:.1f} s ({parts})"
     )
 
 
