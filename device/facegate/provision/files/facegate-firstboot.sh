@@ -4,6 +4,8 @@
 # what is already done, so the script is safe to re-run after a power cut at any point.
 # FACEGATE_ROOT (default empty) prefixes every path and FACEGATE_DRY=1 prints the commands
 # that change the system instead of running them: the tests run it that way on a plain folder.
+# FACEGATE_STEPS (default: all) names the numbered steps to run, e.g. "user venv": the tests
+# run those in an emulated arm64 chroot, which has no systemd.
 set -eu
 
 ROOT=${FACEGATE_ROOT:-}
@@ -20,7 +22,10 @@ fail() { echo "facegate-firstboot: FAILED: $*" >&2; exit 1; }
 run() {
   if [ "$DRY" = 1 ]; then echo "would run: $*"; else "$@"; fi
 }
-step_done() { [ -e "$STAGE/step.$1" ]; }
+STEPS=${FACEGATE_STEPS:-all}
+wanted() { [ "$STEPS" = all ] || case " $STEPS " in *" $1 "*) true ;; *) false ;; esac; }
+# A step is skipped when done, or when FACEGATE_STEPS leaves it out.
+step_done() { [ -e "$STAGE/step.$1" ] || ! wanted "$1"; }
 mark() { : >"$STAGE/step.$1"; log "step $1 done"; }
 
 [ -r "$ETC/provision/admin.conf" ] || fail "$ETC/provision/admin.conf is missing: not a provisioned card"
@@ -77,14 +82,14 @@ if ! step_done venv; then
 fi
 
 # 4. Fail secure: released GPIO outputs fall back to inputs (takes effect after a reboot).
-if [ -f "$BOOT_CONFIG" ] && ! grep -qx 'dtparam=strict_gpiod' "$BOOT_CONFIG"; then
+if wanted config && [ -f "$BOOT_CONFIG" ] && ! grep -qx 'dtparam=strict_gpiod' "$BOOT_CONFIG"; then
   printf '[all]\ndtparam=strict_gpiod\n' >>"$BOOT_CONFIG"
   log "dtparam=strict_gpiod added to config.txt"
 fi
 
 # 5. The hostname: /etc/hostname is written by the build (systemd sets it at boot); here
 # only its /etc/hosts line.
-if ! grep -q "^127.0.1.1[[:space:]]*$DOOR_HOSTNAME\$" "$ROOT/etc/hosts" 2>/dev/null; then
+if wanted hosts && ! grep -q "^127.0.1.1[[:space:]]*$DOOR_HOSTNAME\$" "$ROOT/etc/hosts" 2>/dev/null; then
   sed -i '/^127\.0\.1\.1[[:space:]]/d' "$ROOT/etc/hosts" 2>/dev/null || true
   printf '127.0.1.1\t%s\n' "$DOOR_HOSTNAME" >>"$ROOT/etc/hosts"
 fi
@@ -103,7 +108,7 @@ fi
 
 # 7. The config is readable by the service's group; secrets stay root 0600 (LoadCredential=).
 for f in "$ETC/facegate.toml" "$ETC/roster.toml"; do
-  if [ -f "$f" ]; then
+  if wanted perms && [ -f "$f" ]; then
     run chown root:facegate "$f"
     run chmod 0640 "$f"
   fi
@@ -124,11 +129,13 @@ if [ -f "$STAGE/gallery.bundle" ] && ! step_done gallery; then
   mark gallery
 fi
 # The passphrase has done its work.
-rm -f "$STAGE/gallery.passphrase"
+if step_done gallery && wanted gallery; then rm -f "$STAGE/gallery.passphrase"; fi
 
 # 9. The door service on, this unit off.
-run systemctl enable facegate.service
-run systemctl start --no-block facegate.service
-run systemctl disable facegate-firstboot.service
-: >"$STAGE/done"
-log "finished: facegate.service enabled"
+if wanted service; then
+  run systemctl enable facegate.service
+  run systemctl start --no-block facegate.service
+  run systemctl disable facegate-firstboot.service
+  : >"$STAGE/done"
+  log "finished: facegate.service enabled"
+fi
