@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 PACKAGES = ["python3", "python3-venv", "dash", "bash", "coreutils", "grep", "sed", "passwd"]
-PACKAGES += ["dpkg", "findutils", "libc-bin"]
+PACKAGES += ["dpkg", "findutils", "libc-bin", "ca-certificates"]
 BINFMT = Path("/proc/sys/fs/binfmt_misc/qemu-aarch64")
 
 
@@ -75,6 +75,12 @@ def arm64_root(release: str) -> Path:
     (root / "etc/group").write_text("root:x:0:\nvideo:x:44:\ninput:x:105:\ngpio:x:997:\n")
     (root / "etc/shadow").write_text("root:*:19000:0:99999:7:::\n")
     (root / "etc/gshadow").write_text("root:*::\nvideo:*::\ninput:*::\ngpio:*::\n")
+    # What ca-certificates' postinst (update-ca-certificates) makes: Trixie's pip loads the
+    # bundle even for an offline install.
+    bundle = root / "etc/ssl/certs/ca-certificates.crt"
+    bundle.parent.mkdir(parents=True, exist_ok=True)
+    certs = sorted((root / "usr/share/ca-certificates").rglob("*.crt"))
+    bundle.write_bytes(b"".join(c.read_bytes() for c in certs))
     (root / "dev").mkdir(exist_ok=True)
     subprocess.run(["mknod", "-m", "666", str(root / "dev/null"), "c", "1", "3"], check=True)
     shutil.rmtree(apt / "cache/archives")
