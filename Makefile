@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 DATA ?= ../shared/data
 
-.PHONY: demo demo-dashboard test lint mosquitto dashboard-deps eval bench check-aarch64 check-wheel clean
+.PHONY: demo demo-dashboard test lint mosquitto dashboard-deps provision-tools eval bench check-aarch64 check-wheel clean
 
 $(BIN)/python:
 	@PYTHON="$(PYTHON)" VENV="$(VENV)" scripts/make_venv.sh
@@ -41,7 +41,12 @@ mosquitto:
 dashboard-deps:
 	@scripts/ensure_dashboard_deps.sh || [ "$$CI" != "true" ]
 
-test: lint mosquitto dashboard-deps
+# SD-image provisioning's tests: sfdisk, mkfs.vfat, mtools, e2fsprogs, xz, shellcheck (required
+# under CI).
+provision-tools:
+	@scripts/ensure_provision_tools.sh || [ "$$CI" != "true" ]
+
+test: lint mosquitto dashboard-deps provision-tools
 	$(BIN)/python -m pytest
 
 # The README's recognition figures.

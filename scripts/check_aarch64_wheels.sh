@@ -22,13 +22,18 @@ deps = tomllib.load(open("pyproject.toml", "rb"))["project"]["dependencies"]
 print("\n".join(deps))
 PY
 )
-for py in 3.11 3.13; do
+# PYTHONS=3.11 limits the check to one release; WITH_FACEGATE=1 also puts facegate's own wheel
+# in $DEST/cpXY, which is then the offline wheelhouse `facegate provision build` takes.
+for py in ${PYTHONS:-3.11 3.13}; do
   abi="cp${py/./}"
   echo "resolving ${#reqs[@]} requirements for linux/aarch64, CPython $py, wheels only:"
   rm -rf "$DEST/$abi" && mkdir -p "$DEST/$abi"
   $PIP download --quiet --only-binary=:all: "${platforms[@]}" \
     --python-version "$py" --implementation cp --abi "$abi" \
     --dest "$DEST/$abi" "${reqs[@]}"
+  if [ -n "${WITH_FACEGATE:-}" ]; then
+    $PIP wheel --quiet --no-deps --wheel-dir "$DEST/$abi" .
+  fi
   echo "ok: every runtime dependency has an aarch64 wheel for CPython $py:"
   ls "$DEST/$abi" | grep -E 'aarch64|none-any|abi3' | sed 's/^/  /'
 done

@@ -1108,3 +1108,8 @@ def main() -> None:
 from facegate.dashboard.cli import dashboard as _dashboard  # noqa: E402
 
 cli.add_command(_dashboard)
+
+# SD-card provisioning (provision/cli.py imports only click at load time).
+from facegate.provision.cli import provision as _provision  # noqa: E402
+
+cli.add_command(_provision)

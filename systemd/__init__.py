@@ -1,0 +1,1 @@
+"""The systemd units, installed as ``facegate.units`` so ``facegate provision`` finds them."""
