@@ -93,7 +93,7 @@ def test_a_crash_between_journal_and_outbox_is_recovered_at_start(broker, tmp_pa
     topics = Topics(config.prefix("door-1"))
     outbox = Outbox(tmp_path / "outbox.sqlite3", 8 * 1024 * 1024)
     with JournalSink(tmp_path / "events.jsonl") as journal:
-        recorder = EventRecorder(journal, outbox, topics)
+        recorder = EventRecorder(journal, outbox, topics.event_topic)
         for n in range(3):
             recorder.record(event(n))
         # The process dies after the journal's fsync and before the outbox commit: twice.
@@ -105,7 +105,7 @@ def test_a_crash_between_journal_and_outbox_is_recovered_at_start(broker, tmp_pa
     sub = Subscriber(broker, topics.access)
     outbox = Outbox(tmp_path / "outbox.sqlite3", 8 * 1024 * 1024)
     with JournalSink(tmp_path / "events.jsonl") as journal:
-        recorder = EventRecorder(journal, outbox, topics)
+        recorder = EventRecorder(journal, outbox, topics.event_topic)
         assert recorder.recover() == 2
         assert recorder.recover() == 0  # once only
         recorder.record(event(5))
@@ -124,7 +124,7 @@ def test_a_new_outbox_does_not_resend_an_old_journal(tmp_path: Path) -> None:
         for n in range(5):
             journal.emit(event(n))
         outbox = Outbox(tmp_path / "outbox.sqlite3", 8 * 1024 * 1024)
-        recorder = EventRecorder(journal, outbox, Topics("facegate/door-1"))
+        recorder = EventRecorder(journal, outbox, Topics("facegate/door-1").event_topic)
         assert recorder.recover() == 0 and outbox.depth() == 0
         recorder.record(event(5))
         assert [i.event_id for i in outbox.pending()] == [recorder_last(tmp_path)]
