@@ -41,6 +41,8 @@ def test_faces94_identities():
     assert r["n_unknown_probes"] >= 9
 
 
+# 2,174 photos detected and embedded: about 8 minutes of CPU here, far more on a loaded machine.
+@pytest.mark.timeout(3600)
 def test_celeba278_at_the_size_of_an_exam():
     """278 people, all enrolled, strangers left out in turn (issue 15). The figures pinned are
     the measured ones (docs/recognition.md): the issue's FRR and closed-set bars are NOT met by

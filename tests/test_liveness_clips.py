@@ -7,7 +7,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import cv2
 import numpy as np
 import pytest
 from click.testing import CliRunner
@@ -117,9 +116,7 @@ def test_held_photo_frames_repeat_with_the_seed_and_shake(demo_photos) -> None:
     assert a[0][1].shape == (FRAME_SIZE[1], FRAME_SIZE[0], 3)
     assert all(np.array_equal(x[1], y[1]) for x, y in zip(a, b, strict=True))
     assert not np.array_equal(a[0][1], a[5][1])
-    grey = cv2.cvtColor(a[3][1], cv2.COLOR_BGR2GRAY)
-    tracker = new_tracker()
-    assert tracker.update(grey, 0.0) is not None
+    assert new_tracker().step(a[3][1], 0.0) is not None
 
 
 def test_bad_annotation_files_are_named(tmp_path: Path) -> None:

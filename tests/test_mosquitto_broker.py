@@ -235,20 +235,20 @@ def test_door_connects_over_tls_and_the_acl_holds(secure_broker: Broker, peers: 
     assert proctor.subscribe("facegate/#")[0].value == 1
     assert proctor.subscribe("homeassistant/#")[0].value == 1
     assert door.publish("facegate/door-1/events", b"granted") == "Success"
-    assert door.publish("homeassistant/lock/door-1/state", b"UNLOCKED") == "Success"
+    own = "homeassistant/binary_sensor/facegate_door-1/lock/config"
+    assert door.publish(own, b"{}") == "Success"
     got = {(m.topic, m.payload) for m in proctor.receive(2)}
-    assert got == {
-        ("facegate/door-1/events", b"granted"),
-        ("homeassistant/lock/door-1/state", b"UNLOCKED"),
-    }
+    assert got == {("facegate/door-1/events", b"granted"), (own, b"{}")}
 
     # It may neither speak for another door nor read Home Assistant's tree.
     assert door.publish("facegate/door-2/cmd/unlock", b"5") == "Not authorized"
+    other = "homeassistant/binary_sensor/facegate_door-2/lock/config"
+    assert door.publish(other, b"{}") == "Not authorized"
     # Mosquitto grants the subscription but delivers only what the ACL lets the door read:
     # of two messages it sends in order, only the second comes back to it.
     door.subscribe("homeassistant/#")
     door.subscribe("facegate/door-1/echo")
-    assert door.publish("homeassistant/lock/door-1/state", b"LOCKED") == "Success"
+    assert door.publish(own, b"{}") == "Success"
     assert door.publish("facegate/door-1/echo", b"marker") == "Success"
     [echo] = door.receive()
     assert echo.topic == "facegate/door-1/echo"

@@ -41,7 +41,7 @@ def command(b, door: str, cmd: str, **fields: str) -> str:
     return summary
 
 
-def wait_answer(b, timeout: float = 20.0) -> str:
+def wait_answer(b, timeout: float = 60.0) -> str:
     """The command page's answer once it is no longer pending (arrives over the stream)."""
     read = (
         "const e = document.querySelector('.cmd-state');"
