@@ -133,9 +133,10 @@ def test_console_script_errors_are_one_clear_line(tmp_path):
     done = subprocess.run(
         [*exe, "--config", str(bad), "gallery", "list"], capture_output=True, text=True
     )
-    assert done.returncode == 1
+    assert done.returncode == 78  # EX_CONFIG: systemd does not restart it
     assert "embedder.threads" in done.stderr and "Traceback" not in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
     done = subprocess.run([*exe, "check-config", str(bad)], capture_output=True, text=True)
-    assert done.returncode == 1 and "embedder.threads" in done.stderr
+    assert done.returncode == 78 and "embedder.threads" in done.stderr
     done = subprocess.run([*exe, "--version"], capture_output=True, text=True)
     assert done.returncode == 0 and "facegate" in done.stdout

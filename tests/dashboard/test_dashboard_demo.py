@@ -14,9 +14,9 @@ from datetime import UTC, datetime, timedelta
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
-from facegate.demo.roster_file import session_toml
 from facegate.dashboard.attendance.sheet import attendance
 from facegate.demo.door_demo import ROOM, SESSION, STUDENT
+from facegate.demo.roster_file import session_toml
 from facegate.events.access_event import new_event_id
 from tests.dashboard.conftest import PASSWORDS, USERS, db_rows, secret_file
 from tests.dashboard.http_client import HttpSession
