@@ -8,7 +8,6 @@ import pytest
 from facegate.identity.matcher import (
     ACCEPTED,
     EMPTY,
-    NO_CANDIDATES,
     NOT_A_CANDIDATE,
     UNKNOWN,
     Matcher,
@@ -62,8 +61,13 @@ def test_candidates_say_who_may_be_accepted(world):
     assert off.reason == NOT_A_CANDIDATE and off.student_id is None
     assert off.nearest_id == "s1" and off.candidate_id in {"s2", "s3"}
     assert off.nearest_distance < 0.2 < off.distance
-    assert m.identify(probe, candidates=["nobody"]).reason == NO_CANDIDATES
-    assert m.identify(probe, candidates=[]).reason == NO_CANDIDATES
+    # No candidate enrolled: the gallery still names the face (a student of another exam).
+    for nobody in (["nobody"], []):
+        none = m.identify(probe, candidates=nobody)
+        assert none.reason == NOT_A_CANDIDATE and none.student_id is None
+        assert none.nearest_id == "s1"
+    stranger = -centres["s1"]
+    assert m.identify(stranger, candidates=[]).reason == UNKNOWN
 
 
 def test_a_look_alike_on_the_roster_is_refused_when_the_gallery_names_someone_else():

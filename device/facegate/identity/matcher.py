@@ -29,6 +29,7 @@ import numpy as np
 ACCEPTED = "match"
 UNKNOWN = "unknown_face"
 EMPTY = "empty_gallery"
+# Kept for events written before: no enrolled candidate now reads as the face's own reason.
 NO_CANDIDATES = "no_candidates"
 # The probe is accepted as an enrolled student who is not among the candidates.
 NOT_A_CANDIDATE = "not_a_candidate"
@@ -199,9 +200,8 @@ class Matcher:
         allowed = None
         if candidates is not None:
             allowed = np.array([self._index[c] for c in set(candidates) if c in self._index], int)
-            if allowed.size == 0:
-                return Match(NO_CANDIDATES, None, float("inf"), t, min_margin=m)
-            t = self.rule.threshold_for(int(allowed.size))
+            if allowed.size:
+                t = self.rule.threshold_for(int(allowed.size))
         d = self._distances(probe)
         if d.size > 1:
             first, second = np.argpartition(d, 1)[:2]
@@ -211,6 +211,11 @@ class Matcher:
         else:
             first, gap = 0, 2.0
         nearest = self.classes[int(first)]
+        if allowed is not None and allowed.size == 0:
+            # No candidate is enrolled: the face may still be a student of another exam.
+            named = d[first] <= t and gap >= m
+            reason = NOT_A_CANDIDATE if named else UNKNOWN
+            return Match(reason, None, float("inf"), t, nearest, float(d[first]), gap, m)
         best = int(first) if allowed is None else int(allowed[np.argmin(d[allowed])])
         candidate, distance = self.classes[best], float(d[best])
         if d[first] > t or gap < m:

@@ -18,6 +18,8 @@ import ssl
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
+from typing import Protocol
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
@@ -53,15 +55,27 @@ def make_client(config: MqttConfig, client_id: str, protocol: int) -> mqtt.Clien
     if config.username is not None:
         client.username_pw_set(config.username, config.password())
     if config.tls is not None:
-        t = config.tls
-        client.tls_set(
-            ca_certs=str(t.ca_file) if t.ca_file else None,
-            certfile=str(t.cert_file) if t.cert_file else None,
-            keyfile=str(t.key_file) if t.key_file else None,
-            cert_reqs=ssl.CERT_REQUIRED,
-            tls_version=ssl.PROTOCOL_TLS_CLIENT,
-        )
+        use_tls(client, config.tls)
     return client
+
+
+class TlsFiles(Protocol):
+    """The door's ``[mqtt.tls]`` and the dashboard's broker TLS settings alike."""
+
+    ca_file: Path | None
+    cert_file: Path | None
+    key_file: Path | None
+
+
+def use_tls(client: mqtt.Client, tls: TlsFiles) -> None:
+    """TLS that verifies the broker's certificate (against ``ca_file`` or the system's CAs)."""
+    client.tls_set(
+        ca_certs=str(tls.ca_file) if tls.ca_file else None,
+        certfile=str(tls.cert_file) if tls.cert_file else None,
+        keyfile=str(tls.key_file) if tls.key_file else None,
+        cert_reqs=ssl.CERT_REQUIRED,
+        tls_version=ssl.PROTOCOL_TLS_CLIENT,
+    )
 
 
 class MqttLink:

@@ -10,7 +10,6 @@ never acknowledged after we come back (a SIGKILL, a restart, a network cut).
 from __future__ import annotations
 
 import logging
-import ssl
 import threading
 from collections.abc import Callable
 
@@ -21,6 +20,7 @@ from paho.mqtt.properties import Properties
 
 from facegate.dashboard.ingest.messages import Incoming
 from facegate.dashboard.settings import BrokerSettings
+from facegate.mqtt.mqtt_link import use_tls
 
 log = logging.getLogger("facegate.dashboard.mqtt")
 
@@ -56,14 +56,7 @@ class DashboardMqtt:
         if settings.username is not None:
             client.username_pw_set(settings.username, password)
         if settings.tls is not None:
-            t = settings.tls
-            client.tls_set(
-                ca_certs=str(t.ca_file) if t.ca_file else None,
-                certfile=str(t.cert_file) if t.cert_file else None,
-                keyfile=str(t.key_file) if t.key_file else None,
-                cert_reqs=ssl.CERT_REQUIRED,
-                tls_version=ssl.PROTOCOL_TLS_CLIENT,
-            )
+            use_tls(client, settings.tls)
         client.reconnect_delay_set(1, 30)
         client.max_inflight_messages_set(100)
         client.on_connect = self._on_connect
