@@ -198,3 +198,48 @@ def test_package_docstrings_say_what_is_there() -> None:
     for name in ("access", "events", "mqtt", "door", "config", "common"):
         doc = (PACKAGE / name / "__init__.py").read_text()
         assert "next" not in doc.lower(), name
+
+
+# evaluation/liveness.py is split on the `live` branch (liveness attack sets, issue 11), which
+# changes it at the same time; drop it from here once that branch is in.
+OVER_400_FOR_NOW = {"evaluation/liveness.py"}
+
+
+def test_no_module_is_over_400_lines() -> None:
+    long = {
+        str(p.relative_to(PACKAGE)): n
+        for p in PACKAGE.rglob("*.py")
+        if (n := len(p.read_text(encoding="utf-8").splitlines())) > 400
+    }
+    assert set(long) <= OVER_400_FOR_NOW, long
+
+
+def test_the_cli_is_a_package_of_thin_command_modules() -> None:
+    """One module per command group (docs/cli.md), none touching arrays or images itself: what
+    a command computes lives in the domain packages."""
+    cli = PACKAGE / "cli"
+    assert (cli / "__init__.py").is_file() and not (PACKAGE / "cli.py").exists()
+    heavy = {"numpy", "cv2", "dlib", "sklearn", "sqlite3", "paho"}
+    for path in sorted(cli.glob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                used = {a.name.split(".")[0] for a in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                used = {node.module.split(".")[0]}
+            else:
+                continue
+            assert not used & heavy, f"cli/{path.name} imports {used & heavy}"
+
+
+def test_the_cli_starts_without_the_domain_libraries() -> None:
+    """``facegate --help`` or a door command loads no numpy, OpenCV, dlib, LiteRT or the
+    dashboard's web stack until a command needs them."""
+    code = (
+        "import sys, facegate.cli\n"
+        "heavy = {'numpy', 'cv2', 'dlib', 'ai_edge_litert', 'starlette', 'sqlalchemy', 'paho'}\n"
+        "print(sorted(heavy & set(sys.modules)))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -46,8 +47,33 @@ def test_attendance_cli(tmp_path: Path) -> None:
     out = tmp_path / "exam.csv"
     written = runner.invoke(cli, ["--data-dir", str(data), "attendance", "exam", "--out", str(out)])
     assert written.exit_code == 0 and out.read_text() == shown.output
+    assert (out.stat().st_mode & 0o777) == 0o600
     unknown = runner.invoke(cli, ["--data-dir", str(data), "attendance", "nope"])
     assert unknown.exit_code != 0 and "exam" in str(unknown.exception)
+    as_json = runner.invoke(cli, ["--data-dir", str(data), "attendance", "exam", "--json"])
+    assert as_json.exit_code == 0, as_json.output
+    assert json.loads(as_json.stdout) == {
+        "session_id": "exam",
+        "entries": [
+            {"student_id": "s1", "entered_at": "2026-11-23T08:01:00+00:00", "attempt_id": "a1"}
+        ],
+    }
+    both = runner.invoke(cli, ["--data-dir", str(data), "attendance", "exam", "--json", "--csv"])
+    assert both.exit_code == 2
+
+
+def test_attendance_export_refuses_a_link_and_changes_nothing(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    with AttendanceLog(data / "attendance.sqlite3") as log:
+        log.record("exam", "s1", datetime(2026, 11, 23, 9, 1, tzinfo=CET), "a1")
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep me\n")
+    link = tmp_path / "exam.csv"
+    link.symlink_to(victim)
+    args = ["--data-dir", str(data), "attendance", "exam", "--out", str(link)]
+    refused = CliRunner().invoke(cli, args)
+    assert refused.exit_code != 0 and "link" in str(refused.exception)
+    assert victim.read_text() == "keep me\n" and link.is_symlink()
 
 
 def test_retention_prunes_old_entries_and_a_student_can_be_forgotten(tmp_path: Path) -> None:

@@ -109,10 +109,15 @@ def test_export_import_round_trip(env, monkeypatch):
 def test_from_dir_and_calibrate(env):
     tmp, photos = env
     data = tmp / "data"
-    out = run(data, "enroll", "--from-dir", str(photos)).output
-    assert "enrol-hopper: enrolled 4" in out and "enrol-astronaut: enrolled 4" in out
+    out = json.loads(run(data, "enroll", "--from-dir", str(photos), "--json").stdout)
+    enrolled = {s["student_id"]: s for s in out["students"]}
+    assert out["failed"] == 0 and enrolled["enrol-hopper"]["templates"] == 4
+    assert enrolled["enrol-astronaut"]["enrolled"] and enrolled["enrol-astronaut"]["templates"] == 4
     cal = run(data, "gallery", "calibrate", "--target-far", "0.01")
     assert "threshold" in cal.output and "warning" in cal.output  # two people are few
+    again = json.loads(run(data, "gallery", "calibrate", "--json").stdout)
+    assert again["students"] == 2 and again["limited_by_sample"] is True
+    assert 0 < again["threshold"] < 2 and again["target_far"] == 0.01
     listed = json.loads(run(data, "gallery", "list", "--json").stdout)
     assert listed["calibration"]["target_far"] == 0.01
     run(data, "gallery", "calibrate", "--reset")
@@ -133,9 +138,37 @@ def test_console_script_errors_are_one_clear_line(tmp_path):
     done = subprocess.run(
         [*exe, "--config", str(bad), "gallery", "list"], capture_output=True, text=True
     )
-    assert done.returncode == 1
+    assert done.returncode == 78  # EX_CONFIG: systemd does not restart it
     assert "embedder.threads" in done.stderr and "Traceback" not in done.stderr
     done = subprocess.run([*exe, "check-config", str(bad)], capture_output=True, text=True)
-    assert done.returncode == 1 and "embedder.threads" in done.stderr
+    assert done.returncode == 78 and "embedder.threads" in done.stderr
     done = subprocess.run([*exe, "--version"], capture_output=True, text=True)
     assert done.returncode == 0 and "facegate" in done.stdout
+
+
+def test_check_models_json_names_every_shipped_model(env):
+    from facegate.vision.model_files import SHIPPED_MODELS
+
+    tmp, _ = env
+    out = json.loads(run(tmp / "data", "check-models", "--json").stdout)
+    assert out["ok"] is True
+    assert [m["name"] for m in out["models"]] == [m.name for m in SHIPPED_MODELS]
+    assert all(len(m["sha256"]) == 64 for m in out["models"])
+
+
+def test_the_console_script_is_the_package_main():
+    """pyproject's ``facegate = "facegate.cli:main"`` and ``python -m facegate`` are one."""
+    import tomllib
+    from pathlib import Path
+
+    import facegate.cli
+
+    pyproject = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())
+    module, _, name = pyproject["project"]["scripts"]["facegate"].partition(":")
+    assert getattr(__import__(module, fromlist=[name]), name) is facegate.cli.main
+    done = subprocess.run(
+        [sys.executable, "-m", "facegate", "eval", "--help"], capture_output=True, text=True
+    )
+    assert done.returncode == 0
+    for command in ("binding", "face-switch", "door", "liveness", "identities", "pairs"):
+        assert command in done.stdout

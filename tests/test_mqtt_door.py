@@ -842,6 +842,11 @@ def test_the_operator_cli_signs_commands_and_prints_the_answers(
     assert re.search(r"one-time override code for stu-7: \d{6} \(valid until ", override.output)
     bad = run("lockdown", "maybe")
     assert bad.exit_code == 2 and "lockdown needs on or off" in bad.output
+    answer = run("reload", "roster", "--json")
+    assert answer.exit_code == 0, answer.output
+    parsed = json.loads(answer.stdout)
+    assert parsed["accepted"] is True and parsed["device_id"] == DEVICE
+    assert parsed["cmd"] == "reload"
     operators = [a["detail"]["operator"] for a in door.listener.alarms("remote_command")]
     assert operators[0] == "Ada Proctor" and all(operators[1:]), operators  # the local user
     assert door.stop() == 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 import sqlite3
 from pathlib import Path
 
@@ -217,5 +218,24 @@ def test_totp_enroll_cli_writes_a_qr_code_that_scans(tmp_path: Path) -> None:
     assert again.exit_code != 0
     listed = CliRunner().invoke(cli, ["--data-dir", str(data), "totp", "list"])
     assert "s42" in listed.output
+    as_json = CliRunner().invoke(cli, ["--data-dir", str(data), "totp", "list", "--json"])
+    assert as_json.exit_code == 0 and json.loads(as_json.stdout) == {"students": ["s42"]}
     removed = CliRunner().invoke(cli, ["--data-dir", str(data), "totp", "remove", "s42"])
     assert removed.exit_code == 0
+
+
+def test_totp_enroll_refuses_a_link_for_the_qr_code_before_making_a_secret(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from facegate.cli import cli
+
+    victim = tmp_path / "victim.png"
+    victim.write_bytes(b"keep")
+    link = tmp_path / "qr.png"
+    link.symlink_to(victim)
+    data = tmp_path / "data"
+    args = ["--data-dir", str(data), "totp", "enroll", "s7", "--qr", str(link)]
+    refused = CliRunner().invoke(cli, args)
+    assert refused.exit_code != 0 and "symbolic link" in str(refused.exception)
+    assert victim.read_bytes() == b"keep"
+    assert not (data / "second_factor.sqlite3").exists()

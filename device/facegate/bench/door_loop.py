@@ -25,6 +25,7 @@ from typing import Any, cast
 import cv2
 import dlib
 import numpy as np
+from tqdm import tqdm
 
 from facegate.access.flow import Recognise
 from facegate.bench.liveness_cost import to_640x480
@@ -156,11 +157,15 @@ def _stages(ms: dict[str, list[float]]) -> dict[str, dict[str, float]]:
 
 
 def measure_frames(
-    settings: Settings, landmarks: LandmarkPredictor, videos: list[Path], peer: _Peer | None
+    settings: Settings,
+    landmarks: LandmarkPredictor,
+    videos: list[Path],
+    peer: _Peer | None,
+    progress: bool = False,
 ) -> dict:
     """Ours and the peer on every frame, taking turns at going first."""
     door, faces, peer_faces = _DoorFrame(settings, landmarks), 0, 0
-    for video in videos:
+    for video in tqdm(videos, desc="frame path", unit="clip", disable=not progress):
         door.check = None
         door.perception.reset()
         for frame in _clip(video):
@@ -286,9 +291,16 @@ def _enrol(base: Settings, pipeline: FacePipeline, clip: Path, work: Path) -> Pa
 
 
 def measure_door(
-    base: Settings, videos: list[Path] | None, peer_upsample: int | None, runs: int, clip: Path
+    base: Settings,
+    videos: list[Path] | None,
+    peer_upsample: int | None,
+    runs: int,
+    clip: Path,
+    progress: bool = False,
 ) -> dict:
-    """Door runs first, then memory (before the peer's models load), then the frame path."""
+    """Door runs first, then memory (before the peer's models load), then the frame path.
+
+    ``progress``: bars on stderr, updated between runs and clips (never inside a timing)."""
     videos = videos or sorted((BLINK / "liveportrait").glob("*.mp4"))
     notes = clip.parent.parent / "annotations.json"
     key = f"{clip.parent.name}/{clip.name}"
@@ -298,21 +310,24 @@ def measure_door(
     pipeline, r = FacePipeline.from_settings(base), {}
     with tempfile.TemporaryDirectory(prefix="facegate-bench-") as tmp:
         roster = _enrol(base, pipeline, clip, Path(tmp))
+        bar = tqdm(total=2 * runs, desc="blink to relay", unit="run", disable=not progress)
         for mode, challenge in (("blink_to_relay", False), ("blink_to_relay_challenge", True)):
             found = []
             for k in range(runs):
                 shutil.copytree(Path(tmp) / "enrolled", Path(tmp) / f"{mode}-{k}")
                 s = _settings(base, Path(tmp) / f"{mode}-{k}", roster, challenge)
                 found.append(door_run(s, pipeline, clip, blinks))
+                bar.update()
             values = [f["blink_to_relay_ms"] for f in found if "blink_to_relay_ms" in f]
             r[f"{mode}_ms"] = round(float(np.median(values)), 1) if values else None
             r[mode] = {"clip": str(clip), "runs": found}
+        bar.close()
     r["blink_to_relay_challenge"]["note"] = "includes the challenge's settle time after a blink"
     status = dict(line.split(":", 1) for line in Path("/proc/self/status").read_text().splitlines())
     r["rss_mb"], r["peak_rss_mb"] = (int(status[k].split()[0]) // 1024 for k in ("VmRSS", "VmHWM"))
     r["memory_note"] = "this process after the door runs, before the peer's models load"
     peer = _Peer(peer_upsample) if peer_upsample is not None else None
-    return measure_frames(base, pipeline.landmarks, videos, peer) | r
+    return measure_frames(base, pipeline.landmarks, videos, peer, progress) | r
 
 
 def format_door(r: dict) -> str:

@@ -21,296 +21,45 @@ write + fsync, the floor under both stores.
 
 from __future__ import annotations
 
-import json
-import os
-import pwd
 import secrets
-import shutil
-import signal
-import socket
-import subprocess
 import tempfile
-import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
 
-import numpy as np
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
-from facegate.config.mqtt import MqttConfig
+from facegate.bench.mqtt_broker import HOST, TemporaryBroker, find_mosquitto
+from facegate.bench.mqtt_probe import (
+    WAIT_S,
+    Receiver,
+    TimedJournal,
+    bench_config,
+    bench_event,
+    clear_retained,
+    fsync_cost,
+    start_link,
+    stats,
+)
 from facegate.errors import FacegateError
-from facegate.events.access_event import AccessEvent
-from facegate.events.journal import JournalSink
 from facegate.events.outbox import Outbox
 from facegate.events.recorder import EventRecorder, event_payload
 from facegate.mqtt.mqtt_link import MqttLink
 
-MOSQUITTO_FALLBACK = "/usr/sbin/mosquitto"  # Debian's place, not on a user's PATH
-HOST = "127.0.0.1"
-WAIT_S = 10.0  # bounds a wait for one message; only a failure ever waits this long
+# The temporary broker and the instruments live in mqtt_broker.py and mqtt_probe.py.
+__all__ = ["HOST", "TemporaryBroker", "find_mosquitto", "format_mqtt", "measure_mqtt"]
+
 QUIET_S = 5.0  # the outbox is empty and nothing new arrived for this long: they are lost
-
-
-# -- a temporary broker --------------------------------------------------------------------------
-
-
-def find_mosquitto() -> str:
-    found = shutil.which("mosquitto")
-    if found:
-        return found
-    if os.access(MOSQUITTO_FALLBACK, os.X_OK):
-        return MOSQUITTO_FALLBACK
-    raise FacegateError("no mosquitto to start (apt install mosquitto), or pass --broker HOST:PORT")
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
-
-
-class TemporaryBroker:
-    """A mosquitto process on a free 127.0.0.1 port, its config and log in ``directory``."""
-
-    def __init__(self, directory: Path) -> None:
-        self.binary = find_mosquitto()
-        self.directory = Path(directory)
-        self.port = _free_port()
-        self.config_file = self.directory / "mosquitto.conf"
-        self.log_file = self.directory / "mosquitto.log"
-        self._process: subprocess.Popen[bytes] | None = None
-        self.config_file.write_text(
-            "\n".join(
-                [
-                    # As root mosquitto would switch to the user "mosquitto", which may not
-                    # exist or may not write here.
-                    f"user {pwd.getpwuid(os.geteuid()).pw_name}",
-                    "allow_anonymous true",
-                    "persistence false",
-                    # As docs/mqtt.md sets it up: with mosquitto's default of 1000, a
-                    # backlog drained at full speed overflows a QoS 1 subscriber's queue and
-                    # the broker drops what does not fit, after acknowledging it to the door.
-                    "max_queued_messages 100000",
-                    f"log_dest file {self.log_file}",
-                    # mosquitto's default log types: no line per message
-                    f"listener {self.port} {HOST}",
-                ]
-            )
-            + "\n"
-        )
-
-    @property
-    def version(self) -> str:
-        done = subprocess.run([self.binary, "-h"], capture_output=True, text=True, timeout=10)
-        first = (done.stdout or done.stderr).strip().splitlines()
-        return first[0] if first else "mosquitto"
-
-    def start(self, timeout: float = 10.0) -> TemporaryBroker:
-        self._process = subprocess.Popen(
-            [self.binary, "-c", str(self.config_file)],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            start_new_session=True,  # a Ctrl-C reaches the bench first, which stops it
-        )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self._process.poll() is not None:
-                err = self._process.stderr.read() if self._process.stderr else b""
-                raise FacegateError(f"mosquitto exited on start: {err.decode().strip()}")
-            log = self.log_file.read_bytes() if self.log_file.exists() else b""
-            if b" running" in log:
-                try:
-                    with socket.create_connection((HOST, self.port), timeout=0.2):
-                        return self
-                except OSError:
-                    pass
-            time.sleep(0.01)
-        self.stop()
-        raise FacegateError(f"mosquitto did not listen on {HOST}:{self.port} in {timeout} s")
-
-    def stop(self) -> None:
-        process, self._process = self._process, None
-        if process is None or process.poll() is not None:
-            return
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(5)
-
-    def __enter__(self) -> TemporaryBroker:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-
-# -- the subscriber ------------------------------------------------------------------------------
-
-
-class _Receiver:
-    """A QoS 1 subscriber that notes when each event id first arrived (perf_counter)."""
-
-    def __init__(self, host: str, port: int, topics: list[str]) -> None:
-        self.first: dict[str, float] = {}
-        self.duplicates = 0
-        self.last_new = 0.0
-        self._cond = threading.Condition()
-        self._subscribed = threading.Event()
-        self._topics = topics
-        self.client = mqtt.Client(
-            CallbackAPIVersion.VERSION2,
-            client_id=f"facegate-bench-sub-{secrets.token_hex(4)}",
-            protocol=mqtt.MQTTv5,
-        )
-        self.client.on_connect = self._on_connect
-        self.client.on_subscribe = lambda *_: self._subscribed.set()
-        self.client.on_message = self._on_message
-        try:
-            self.client.connect(host, port, keepalive=30)
-        except OSError as exc:
-            raise FacegateError(f"cannot connect to the broker at {host}:{port}: {exc}") from None
-        self.client.loop_start()
-        if not self._subscribed.wait(WAIT_S):
-            self.close()
-            raise FacegateError(f"the bench's subscriber could not subscribe on {host}:{port}")
-
-    def _on_connect(self, client, userdata, flags, reason_code, properties) -> None:
-        if not reason_code.is_failure:
-            client.subscribe([(topic, 1) for topic in self._topics])
-
-    def _on_message(self, client, userdata, message) -> None:
-        t = time.perf_counter()
-        try:
-            event_id = json.loads(message.payload)["event_id"]
-        except (ValueError, KeyError, TypeError):
-            return
-        with self._cond:
-            if event_id in self.first:
-                self.duplicates += 1
-            else:
-                self.first[event_id] = t
-                self.last_new = t
-            self._cond.notify_all()
-
-    def wait(self, done: Callable[[], bool], timeout: float) -> bool:
-        with self._cond:
-            return self._cond.wait_for(done, timeout)
-
-    def wait_for_id(self, event_id: str, timeout: float = WAIT_S) -> float:
-        if not self.wait(lambda: event_id in self.first, timeout):
-            raise FacegateError(f"event {event_id} did not reach the subscriber in {timeout} s")
-        return self.first[event_id]
-
-    def close(self) -> None:
-        self.client.disconnect()
-        self.client.loop_stop()
-
-
-# -- helpers --------------------------------------------------------------------------------------
-
-
-def _event(i: int, device_id: str) -> dict:
-    """An access event shaped like the door's (about 500 bytes of JSON)."""
-    return AccessEvent(
-        device_id,
-        "B-204",
-        f"att-{i:06d}",
-        "denied",
-        ("liveness_failed",),
-        session_id="exam-2026-11-22-am",
-        student_id="s1234567",
-        scores={"distance": 0.512, "margin": 0.143, "quality": 0.81},
-        liveness={"blinks": 0, "static_face": False, "frames": 63},
-        latencies_ms={"liveness": 2104.2, "recognition": 151.7, "total": 2290.4},
-    ).to_dict()
-
-
-def _stats(values: list[float]) -> dict:
-    return {
-        "p50": round(float(np.percentile(values, 50)), 2),
-        "p95": round(float(np.percentile(values, 95)), 2),
-        "max": round(float(max(values)), 2),
-    }
-
-
-def _fsync_cost(directory: Path, rounds: int = 200) -> dict:
-    """One short appended line + fsync, as the journal does: the disk's floor."""
-    path = directory / "fsync-probe"
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-    line = b"x" * 400 + b"\n"
-    times = []
-    try:
-        for _ in range(rounds):
-            t0 = time.perf_counter()
-            os.write(fd, line)
-            os.fsync(fd)
-            times.append((time.perf_counter() - t0) * 1000)
-    finally:
-        os.close(fd)
-        path.unlink()
-    return _stats(times)
-
-
-class _TimedJournal(JournalSink):
-    """The real journal, with the time of each emit noted (the split of ``record()``)."""
-
-    def __init__(self, path: Path) -> None:
-        super().__init__(path)
-        self.times_ms: list[float] = []
-
-    def emit(self, event: dict) -> None:
-        t0 = time.perf_counter()
-        super().emit(event)
-        self.times_ms.append((time.perf_counter() - t0) * 1000)
-
-
-def _config(host: str, port: int, device_id: str) -> MqttConfig:
-    return MqttConfig(
-        enabled=True,
-        host=host,
-        port=port,
-        topic_prefix=f"facegate-bench/{device_id}",
-        ha_discovery=False,
-        reconnect_min_s=1.0,
-        reconnect_max_s=2.0,
-    )
-
-
-def _start(link: MqttLink, where: str) -> None:
-    link.start()
-    if not link.wait_connected(WAIT_S):
-        link.close(0)
-        raise FacegateError(f"cannot connect to the broker at {where}: {link.last_error}")
-
-
-def _clear_retained(host: str, port: int, topics: list[str]) -> None:
-    """Leave no retained ``status`` of the bench's doors behind on someone's broker."""
-    client = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
-    try:
-        client.connect(host, port, keepalive=30)
-        client.loop_start()
-        for topic in topics:
-            client.publish(topic, b"", qos=1, retain=True).wait_for_publish(WAIT_S)
-    except (OSError, RuntimeError, ValueError):
-        pass
-    finally:
-        client.disconnect()
-        client.loop_stop()
 
 
 # -- the three measurements -----------------------------------------------------------------------
 
 
-def _throughput(host: str, port: int, work: Path, n: int, receiver: _Receiver, device: str) -> dict:
-    config = _config(host, port, device)
+def _throughput(host: str, port: int, work: Path, n: int, receiver: Receiver, device: str) -> dict:
+    config = bench_config(host, port, device)
     outbox = Outbox(work / "throughput.sqlite3", max(64 << 20, n * 4096))
     link = MqttLink(config, device, outbox)
-    events = [_event(i, device) for i in range(n)]
+    events = [bench_event(i, device) for i in range(n)]
     ids = {e["event_id"] for e in events}
     t0 = time.perf_counter()
     for e in events:
@@ -319,7 +68,7 @@ def _throughput(host: str, port: int, work: Path, n: int, receiver: _Receiver, d
     timeout = 60.0 + n / 50.0
     t_start = time.perf_counter()
     try:
-        _start(link, f"{host}:{port}")
+        start_link(link, f"{host}:{port}")
         connect_s = time.perf_counter() - t_start
         deadline = t_start + timeout
         drained_at = None
@@ -372,13 +121,13 @@ def _latency(
     work: Path,
     n: int,
     rate: float,
-    receiver: _Receiver,
+    receiver: Receiver,
     device: str,
     warmup: int,
 ) -> tuple[dict, dict, str]:
-    config = _config(host, port, device)
+    config = bench_config(host, port, device)
     outbox = Outbox(work / "latency.sqlite3", 64 << 20)
-    journal = _TimedJournal(work / "events.jsonl")
+    journal = TimedJournal(work / "events.jsonl")
     link = MqttLink(config, device, outbox)
     recorder = EventRecorder(journal, outbox, link.topics.event_topic, on_added=link.wake)
     plain_topic = f"{config.prefix(device)}/plain"
@@ -389,12 +138,12 @@ def _latency(
     )
     record_ms, journal_ms, outbox_e2e, plain_e2e = [], [], [], []
     try:
-        _start(link, f"{host}:{port}")
+        start_link(link, f"{host}:{port}")
         plain.connect(host, port, keepalive=30)
         plain.loop_start()
 
         def via_outbox(i: int, keep: bool) -> None:
-            event = _event(i, device)
+            event = bench_event(i, device)
             t0 = time.perf_counter()
             if not recorder.record(event):
                 raise FacegateError(f"the recorder could not store an event: {recorder.last_error}")
@@ -409,7 +158,7 @@ def _latency(
                 outbox_e2e.append((got - t0) * 1000)
 
         def via_plain(i: int, keep: bool) -> None:
-            event = _event(i, device)
+            event = bench_event(i, device)
             payload = event_payload(event)
             t0 = time.perf_counter()
             info = plain.publish(plain_topic, payload, qos=1)
@@ -441,14 +190,14 @@ def _latency(
         "events": n,
         "rate_per_s": rate,
         "achieved_rate_per_s": round(n / elapsed, 1),
-        "record_ms": _stats(record_ms),
-        "journal_ms": _stats(journal_ms),
-        "record_to_received_ms": _stats(outbox_e2e),
+        "record_ms": stats(record_ms),
+        "journal_ms": stats(journal_ms),
+        "record_to_received_ms": stats(outbox_e2e),
         "received": len(outbox_e2e),
     }
     plain_result = {
         "events": n,
-        "publish_to_received_ms": _stats(plain_e2e),
+        "publish_to_received_ms": stats(plain_e2e),
         "received": len(plain_e2e),
     }
     return latency, plain_result, link.topics.status
@@ -477,14 +226,14 @@ def measure_mqtt(
         try:
             run = secrets.token_hex(3)
             drain, steady = f"bench-{run}-drain", f"bench-{run}-steady"
-            receiver = _Receiver(
+            receiver = Receiver(
                 host,
                 port,
                 [f"facegate-bench/{drain}/event/#", f"facegate-bench/{steady}/#"],
             )
             statuses = []
             try:
-                fsync = _fsync_cost(work)
+                fsync = fsync_cost(work)
                 throughput = _throughput(host, port, work, events, receiver, drain)
                 statuses.append(throughput.pop("status_topic"))
                 latency, plain, status = _latency(
@@ -495,7 +244,7 @@ def measure_mqtt(
             finally:
                 receiver.close()
                 if temporary is None and statuses:
-                    _clear_retained(host, port, statuses)
+                    clear_retained(host, port, statuses)
             version = temporary.version if temporary else None
         finally:
             if temporary is not None:

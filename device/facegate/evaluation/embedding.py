@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
+from facegate.config.detection import DetectionConfig
 from facegate.errors import ImageError
 from facegate.vision.detection import main_face
 from facegate.vision.image_io import load_image
@@ -95,3 +96,8 @@ def embed_photos(
     if cache_path is not None and added:
         _save_cache(cache_path, cached)
     return out
+
+
+def detection_key(detection: DetectionConfig) -> str:
+    """What decides an evaluation photo's face: MTCNN's settings (part of the cache key)."""
+    return f"{detection.mtcnn_min_face_px}|{tuple(detection.mtcnn_thresholds)}"

@@ -15,6 +15,7 @@ An admin can re-calibrate on the enrolled gallery (``facegate gallery calibrate`
 
 from __future__ import annotations
 
+from facegate.config.recognition import MatcherConfig
 from facegate.identity.matcher import OpenSetRule
 
 SHIPPED_RULES: dict[str, OpenSetRule] = {
@@ -47,3 +48,28 @@ SHIPPED_BINDING_LIMITS: dict[str, float] = {
 
 def binding_limit(embedder: str) -> float:
     return SHIPPED_BINDING_LIMITS[embedder]
+
+
+def rule_with_overrides(
+    embedder: str, matcher: MatcherConfig, threshold: float | None, margin: float | None
+) -> OpenSetRule:
+    """The shipped rule of ``embedder`` with the config's, then the command line's, overrides
+    (what the evaluations score with; the door also reads the gallery's calibration)."""
+    rule = shipped_rule(embedder)
+    fixed = threshold if threshold is not None else matcher.threshold
+    if fixed is not None:  # one threshold whatever the number of students
+        rule = OpenSetRule(fixed, rule.margin)
+    if margin is None:
+        margin = matcher.margin
+    if margin is not None:
+        rule = OpenSetRule(
+            rule.threshold, margin, rule.slope, rule.reference_size, rule.max_threshold
+        )
+    return rule
+
+
+def pair_threshold(embedder: str, matcher: MatcherConfig, override: float | None) -> float:
+    """The threshold for comparing two faces (one candidate: the shipped rule's largest)."""
+    if override is not None:
+        return override
+    return matcher.threshold or shipped_rule(embedder).threshold_for(1)

@@ -26,7 +26,6 @@ import base64
 import hashlib
 import hmac
 import json
-import math
 import os
 import re
 import secrets
@@ -37,13 +36,12 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from facegate.common.ids import is_student_id
+from facegate.mqtt.command_args import args_problem
 from facegate.mqtt.topics import COMMANDS
 
 MAX_PAYLOAD = 4096
 _NONCE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
-_RELOADABLE = ("gallery", "roster", "all")
 # An operator's name: printable, no control characters, at most 64 characters.
 OPERATOR = re.compile(r"^[^\x00-\x1f\x7f]{1,64}$")
 BODY_VERSIONS = (1, 2)
@@ -175,7 +173,7 @@ class CommandVerifier:
         args = body.get("args", {})
         if not isinstance(args, dict):
             return Rejection("bad_args", "args must be an object", name, nonce)
-        problem = self._args_problem(name, args)
+        problem = args_problem(name, args, self._max_unlock)
         if problem:
             return Rejection("bad_args", problem, name, nonce)
         version = body.get("v", 1)
@@ -193,34 +191,6 @@ class CommandVerifier:
         if not self._remember(nonce, ts):
             return Rejection("replayed", "nonce already used", name, nonce)
         return Command(name, nonce, ts, args, operator)
-
-    def _args_problem(self, name: str, args: dict) -> str | None:
-        allowed = {
-            "unlock": {"seconds"},
-            "lockdown": {"on"},
-            "reload": {"what"},
-            "override": {"student_id", "valid_s"},
-        }[name]
-        extra = set(args) - allowed
-        if extra:
-            return f"unknown argument(s) {sorted(extra)[:3]}"
-        if name == "unlock" and "seconds" in args:
-            s = args["seconds"]
-            ok = isinstance(s, int | float) and not isinstance(s, bool) and abs(s) < 1e6
-            if not ok or not math.isfinite(s) or not 0.5 <= s <= self._max_unlock:
-                return f"seconds must be a number from 0.5 to {self._max_unlock:g}"
-        if name == "lockdown" and not isinstance(args.get("on"), bool):
-            return "lockdown needs on: true or false"
-        if name == "reload" and args.get("what", "all") not in _RELOADABLE:
-            return "what must be gallery, roster or all"
-        if name == "override":
-            sid = args.get("student_id")
-            if not is_student_id(sid):
-                return "override needs a student id (letters, digits, _ . @ -; 1-64)"
-            valid = args.get("valid_s", 3600)
-            if not isinstance(valid, int) or isinstance(valid, bool) or not 60 <= valid <= 86400:
-                return "valid_s must be an integer from 60 to 86400"
-        return None
 
 
 def _reply_key(key: bytes) -> bytes:
