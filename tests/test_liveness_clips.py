@@ -16,13 +16,13 @@ from facegate.cli import cli
 from facegate.config.liveness import LivenessConfig
 from facegate.errors import DatasetError
 from facegate.evaluation.liveness import (
-    evaluate_attacks,
     evaluate_clips,
     new_tracker,
     read_annotations,
     track,
     video_with_times,
 )
+from facegate.evaluation.liveness_attacks import evaluate_attacks
 from facegate.evaluation.photo_attack import FRAME_SIZE, held_photo_frames, seed_for
 from tests.conftest import shared
 
