@@ -75,8 +75,9 @@ def test_photo_attacks_from_stills_are_never_accepted() -> None:
     assert report["apcer"] == 0.0
     # A sheet tilted away can hide the face from Haar: no face is no grant either.
     assert report["attacks_without_face"] <= len(files) // 10
-    # Most are caught as static before the time is up; the rest time out without a blink.
-    assert set(report["attack_outcomes"]) <= {"spoof_static", "no_blink"}
+    # Most are caught as static before the time is up; the rest time out without a blink
+    # (some with the face too small to be evidence: the sheet fills 50-75 % of the frame).
+    assert set(report["attack_outcomes"]) <= {"spoof_static", "no_blink", "no_blink/face_too_small"}
     assert report["attack_outcomes"].get("spoof_static", 0) >= len(files) // 3
 
 
@@ -190,9 +191,11 @@ def test_eval_liveness_cli_refuses_bad_face_sizes(tmp_path: Path, value: str, sa
     attacks = [] if value == "100" else ["--attacks", str(tmp_path)]
     result = CliRunner().invoke(
         cli,
-        ["eval", "liveness", "--clips", str(tmp_path), "--annotations", str(notes)]
-        + attacks
-        + ["--attack-face-px", value],
+        [
+            *("eval", "liveness", "--clips", str(tmp_path), "--annotations", str(notes)),
+            *attacks,
+            *("--attack-face-px", value),
+        ],
     )
     assert result.exit_code == 2
     assert says in result.output
