@@ -13,12 +13,20 @@ from facegate.vision.haar import HaarFaceDetector
 from facegate.vision.landmarks import LandmarkPredictor
 from facegate.vision.tracker import box_from_landmarks
 
+# The portrait's face scaled up to a student at the door; motions and noise in pixels scale
+# with it, so that every measure relative to the eye distance stays what it was at 96 px.
+FACE_SCALE = 2.0
+
 
 def real_face(demo_photos: dict[str, np.ndarray]) -> np.ndarray:
-    """dlib's 68 points on the astronaut portrait: a real face's geometry."""
+    """dlib's 68 points on the astronaut portrait: a real face's geometry, scaled to a face
+    about 190 px wide (a student at the door; the portrait's own ~96 px face is below
+    ``liveness.min_face_px``)."""
     grey = cv2.cvtColor(demo_photos["astronaut"], cv2.COLOR_BGR2GRAY)
     box = HaarFaceDetector().detect(grey)[0].box
-    return LandmarkPredictor().predict(grey, box)
+    points = LandmarkPredictor().predict(grey, box).astype(np.float64)
+    centre = points.mean(axis=0)
+    return centre + FACE_SCALE * (points - centre)
 
 
 def with_ear(points: np.ndarray, share: float) -> np.ndarray:
@@ -35,10 +43,12 @@ def with_ear(points: np.ndarray, share: float) -> np.ndarray:
 def moved(points: np.ndarray, t: float, rng: np.random.Generator, noise: float) -> np.ndarray:
     """A small rigid sway (what a hand or a standing body does) plus landmark noise."""
     angle = np.radians(2.0 * np.sin(t * 1.3))
-    shift = np.array([6.0 * np.sin(t * 0.9), 4.0 * np.cos(t * 0.7)])
+    shift = FACE_SCALE * np.array([6.0 * np.sin(t * 0.9), 4.0 * np.cos(t * 0.7)])
     centre = points.mean(axis=0)
     rot = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
-    out = (points - centre) @ rot.T + centre + shift + rng.normal(0, noise, points.shape)
+    out = (
+        (points - centre) @ rot.T + centre + shift + rng.normal(0, FACE_SCALE * noise, points.shape)
+    )
     return out.astype(np.float32)
 
 
@@ -63,8 +73,8 @@ def live_face(face: np.ndarray, blinks: list[float], seconds: float, fps: float 
         t = i / fps
         pts = with_ear(face, blink_share(t, blinks))
         # The mouth and brows move a little: a live face is never a rigid plane.
-        pts[48:68, 1] += 2.0 * np.sin(t * 2.1)
-        pts[17:27, 1] += 1.2 * np.sin(t * 1.7 + 1)
+        pts[48:68, 1] += FACE_SCALE * 2.0 * np.sin(t * 2.1)
+        pts[17:27, 1] += FACE_SCALE * 1.2 * np.sin(t * 1.7 + 1)
         yield sample(moved(pts, t, rng, 0.4), t)
 
 

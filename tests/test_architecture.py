@@ -200,18 +200,13 @@ def test_package_docstrings_say_what_is_there() -> None:
         assert "next" not in doc.lower(), name
 
 
-# evaluation/liveness.py is split on the `live` branch (liveness attack sets, issue 11), which
-# changes it at the same time; drop it from here once that branch is in.
-OVER_400_FOR_NOW = {"evaluation/liveness.py"}
-
-
 def test_no_module_is_over_400_lines() -> None:
     long = {
         str(p.relative_to(PACKAGE)): n
         for p in PACKAGE.rglob("*.py")
         if (n := len(p.read_text(encoding="utf-8").splitlines())) > 400
     }
-    assert set(long) <= OVER_400_FOR_NOW, long
+    assert not long, long
 
 
 def test_the_cli_is_a_package_of_thin_command_modules() -> None:

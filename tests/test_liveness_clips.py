@@ -15,13 +15,13 @@ from facegate.cli import cli
 from facegate.config.liveness import LivenessConfig
 from facegate.errors import DatasetError
 from facegate.evaluation.liveness import (
-    evaluate_attacks,
     evaluate_clips,
     new_tracker,
     read_annotations,
     track,
     video_with_times,
 )
+from facegate.evaluation.liveness_attacks import evaluate_attacks
 from facegate.evaluation.photo_attack import FRAME_SIZE, held_photo_frames, seed_for
 from tests.conftest import shared
 
@@ -74,8 +74,9 @@ def test_photo_attacks_from_stills_are_never_accepted() -> None:
     assert report["apcer"] == 0.0
     # A sheet tilted away can hide the face from Haar: no face is no grant either.
     assert report["attacks_without_face"] <= len(files) // 10
-    # Most are caught as static before the time is up; the rest time out without a blink.
-    assert set(report["attack_outcomes"]) <= {"spoof_static", "no_blink"}
+    # Most are caught as static before the time is up; the rest time out without a blink
+    # (some with the face too small to be evidence: the sheet fills 50-75 % of the frame).
+    assert set(report["attack_outcomes"]) <= {"spoof_static", "no_blink", "no_blink/face_too_small"}
     assert report["attack_outcomes"].get("spoof_static", 0) >= len(files) // 3
 
 
@@ -148,6 +149,8 @@ def test_eval_liveness_cli_json(tmp_path: Path) -> None:
             str(subset),
             "--attacks",
             str(shared("spoof", "minivision", "image_F1.jpg")),
+            "--attack-face-px",
+            "90,110",
             "--jobs",
             "1",
             "--json",
@@ -165,8 +168,34 @@ def test_eval_liveness_cli_json(tmp_path: Path) -> None:
         "ms_per_frame",
     ):
         assert key in report
-    assert report["n_clips"] == 1 and report["n_attacks"] == 1
+    assert report["n_clips"] == 1 and report["n_attacks"] == 3
     assert report["blink_recall"] == 1.0 and report["apcer"] == 0.0
+    # The print held up again with its face 90 and 110 px tall: refused, and measured so.
+    small = report["small_face_attacks"]
+    assert set(small) == {"90", "110"}
+    for px, attack in small.items():
+        assert attack["n"] == 1 and attack["accepted"] == []
+        assert abs(attack["face_px_median"] - int(px)) < 0.2 * int(px)
+
+
+@pytest.mark.parametrize(
+    ("value", "says"),
+    [("10", "20..480"), ("80,x", "not a list of integers"), ("100", "needs --attacks")],
+)
+def test_eval_liveness_cli_refuses_bad_face_sizes(tmp_path: Path, value: str, says: str) -> None:
+    notes = tmp_path / "n.json"
+    notes.write_text(json.dumps({"nope.mp4": {"blinks": []}}))
+    attacks = [] if value == "100" else ["--attacks", str(tmp_path)]
+    result = CliRunner().invoke(
+        cli,
+        [
+            *("eval", "liveness", "--clips", str(tmp_path), "--annotations", str(notes)),
+            *attacks,
+            *("--attack-face-px", value),
+        ],
+    )
+    assert result.exit_code == 2
+    assert says in result.output
 
 
 def test_eval_liveness_cli_names_a_missing_clip(tmp_path: Path) -> None:

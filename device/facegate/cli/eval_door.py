@@ -40,6 +40,12 @@ _annotations_option = click.option(
     is_flag=True,
     help="Also show every still with a finger passed over its eyes twice.",
 )
+@click.option(
+    "--attack-face-px",
+    default="",
+    help="Comma-separated face sizes in px, e.g. 80,100,120: also show every still scaled so "
+    "that its face is that small (a small print held up).",
+)
 @click.option("--jobs", type=click.IntRange(1, 64), help="Processes for the attacks.")
 @json_option
 @pass_ctx
@@ -49,14 +55,27 @@ def eval_liveness(
     annotations: Path,
     attacks: tuple[Path, ...],
     hand_wave: bool,
+    attack_face_px: str,
     jobs: int | None,
     as_json: bool,
 ) -> None:
     """Blink recall/precision, genuine pass rate, replay analysis and attack accept rate."""
     from facegate.evaluation.liveness import evaluate_liveness, format_report
 
+    try:
+        sizes = tuple(int(v) for v in attack_face_px.split(",") if v.strip())
+    except ValueError:
+        raise click.BadParameter(
+            f"not a list of integers: {attack_face_px!r}", param_hint="--attack-face-px"
+        ) from None
+    if any(not 20 <= v <= 480 for v in sizes):
+        raise click.BadParameter("face sizes must be 20..480 px", param_hint="--attack-face-px")
+    if sizes and not attacks:
+        raise click.BadParameter(
+            "needs --attacks (the stills to scale)", param_hint="--attack-face-px"
+        )
     report = evaluate_liveness(
-        clips, annotations, list(attacks), ctx.settings.liveness, jobs, hand_wave
+        clips, annotations, list(attacks), ctx.settings.liveness, jobs, hand_wave, sizes
     )
     emit(report, format_report, as_json)
 

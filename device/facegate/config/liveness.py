@@ -37,6 +37,17 @@ class LivenessConfig(Section):
     max_gap_s: float = Field(default=0.25, gt=0.0, le=5.0)
     # Looking down lowers the lids: a dip with a larger pitch change is a glance, not a blink.
     max_pitch_change_deg: float = Field(default=12.0, gt=0.0, le=90.0)
+    # ... judged against the head's own motion: its pose at rest (head_rest_s before the dip)
+    # and after the reopening (head_after_s later; only dips that need it wait for it). A
+    # head whose pitch and yaw stay within max_turn_out_deg of the range between the two is
+    # turning (people blink as they turn): its pitch may move across that range, by at most
+    # max_pitch_turn_deg, and its landmarks may jump turn_jump_per_deg x the degrees it turns
+    # per frame (the parallax of a 3-D head) before the jump checks below apply.
+    head_rest_s: float = Field(default=0.3, gt=0.0, le=5.0)
+    head_after_s: float = Field(default=0.15, ge=0.0, le=2.0)
+    max_turn_out_deg: float = Field(default=6.0, ge=0.0, le=90.0)
+    max_pitch_turn_deg: float = Field(default=30.0, gt=0.0, le=90.0)
+    turn_jump_per_deg: float = Field(default=0.007, ge=0.0, le=1.0)
     # Jaw, brows and nose jumping between two samples (as a share of the eye distance) means
     # the landmarks were disturbed (a finger or hand over the eyes), not a blink: more than
     # landmark_jump_ratio x their usual jump of the last second (75th percentile) and more
@@ -44,6 +55,9 @@ class LivenessConfig(Section):
     max_landmark_jump: float = Field(default=0.15, gt=0.0, le=5.0)
     landmark_jump_ratio: float = Field(default=4.0, gt=1.0, le=100.0)
     landmark_jump_floor: float = Field(default=0.04, ge=0.0, le=5.0)
+    # A face smaller than this (the box's side, px) gives no blink evidence: its landmark noise
+    # looks like a blink. The student is asked to come closer (reason face_too_small).
+    min_face_px: int = Field(default=130, ge=0, le=2000)
 
     # Photo attack: over static_window_s the EAR stays flat and the face moves only rigidly.
     static_window_s: float = Field(default=2.5, gt=0.2, le=30.0)

@@ -150,6 +150,7 @@ class PortraitActor:
         points = photo_landmarks(photo_bgr) if landmarks is None else landmarks
         self.size, self.fps, self.seed = size, fps, seed
         self._blinks: list[float] = []
+        self._turns: list[tuple[float, float, float, float]] = []
         rng = np.random.default_rng(seed)
         self._motion = {k: _Wave(rng) for k in ("x", "y", "roll", "scale", "yaw", "light")}
         self._face = {k: _Wave(rng, 0.3, 1.0) for k in ("jaw", "smile", "brow", "lids")}
@@ -170,6 +171,22 @@ class PortraitActor:
     def schedule_blinks(self, times: Sequence[float]) -> None:
         """Add blinks starting at these times (s)."""
         self._blinks = sorted([*self._blinks, *map(float, times)])
+
+    def schedule_turn(
+        self, start: float, seconds: float, yaw_deg: float = 0.0, pitch_deg: float = 0.0
+    ) -> None:
+        """Turn the head by these angles (pitch positive: down) from ``start`` over ``seconds``,
+        smoothly, and hold it there: the head movement that blinks come with."""
+        self._turns.append((float(start), float(seconds), float(yaw_deg), float(pitch_deg)))
+
+    def _turned(self, t: float) -> tuple[float, float]:
+        """(yaw, pitch) in degrees added by the scheduled turns at ``t``."""
+        yaw = pitch = 0.0
+        for start, seconds, d_yaw, d_pitch in self._turns:
+            u = float(np.clip((t - start) / max(seconds, 1e-6), 0.0, 1.0))
+            step = 0.5 - 0.5 * np.cos(np.pi * u)
+            yaw, pitch = yaw + float(step) * d_yaw, pitch + float(step) * d_pitch
+        return yaw, pitch
 
     def respond(self, n: int, after: float) -> list[float]:
         """Answer "blink ``n`` times" prompted at ``after``: about 0.7 s later, 0.7-0.9 s apart.
@@ -213,15 +230,22 @@ class PortraitActor:
         m, (w, h) = self._motion, self.size
         s = self._scale * (1.0 + 0.025 * m["scale"](t))
         roll, yaw = np.radians(3.0 * m["roll"](t)), np.radians(self._yaw_deg(t))
+        pitch = np.radians(self._turned(t)[1])
         cx, cy = self._centre
         to_face = np.array([[1.0, 0, -cx], [0, 1, -cy], [0, 0, 1]])
-        turn = np.array([[np.cos(yaw), 0, 0], [0, 1, 0], [np.sin(yaw) / 600.0, 0, 1]])
+        turn = np.array(
+            [
+                [np.cos(yaw), 0, 0],
+                [0, np.cos(pitch), 0],
+                [np.sin(yaw) / 600.0, np.sin(pitch) / 600.0, 1],
+            ]
+        )
         c, n = np.cos(roll) * s, np.sin(roll) * s
         place = np.array([[c, -n, w / 2 + 10.0 * m["x"](t)], [n, c, 0.45 * h + 6.0 * m["y"](t)]])
         return np.vstack([place, [0, 0, 1]]) @ turn @ to_face
 
     def _yaw_deg(self, t: float) -> float:
-        return 5.0 * self._motion["yaw"](t)
+        return 5.0 * self._motion["yaw"](t) + self._turned(t)[0]
 
     def _build_fields(self) -> None:
         """Displacement fields (canvas px per unit of motion) around the face."""
@@ -243,12 +267,14 @@ class PortraitActor:
             "smile": blob(p[48], 0.18, (-0.11, -0.05)) + blob(p[54], 0.18, (0.11, -0.05)),
             "brow": blob(p[21], 0.15, (0.0, -0.09)) + blob(p[22], 0.15, (0.0, -0.09)),
             "nose": blob((p[30] + p[33]) / 2, 0.35, (0.025, 0.0)),
+            "nose_pitch": blob((p[30] + p[33]) / 2, 0.35, (0.0, 0.025)),
         }
 
     def _deform(self, image: np.ndarray, t: float) -> np.ndarray:
         """Jaw, mouth corners, inner brows and the nose's parallax: one remap of the face."""
         amount = {k: self._face[k](t) for k in ("jaw", "smile", "brow")}
         amount["nose"] = self._yaw_deg(t)
+        amount["nose_pitch"] = self._turned(t)[1]
         d = sum(a * self._fields[k] for k, a in amount.items())
         (gx, gy), (x0, y0, x1, y1) = self._grid, self._roi
         image[y0:y1, x0:x1] = cv2.remap(image, gx - d[0], gy - d[1], cv2.INTER_LINEAR)

@@ -15,7 +15,6 @@ import os
 import time
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,13 +24,11 @@ import numpy as np
 from facegate.config.detection import DetectionConfig
 from facegate.config.liveness import LivenessConfig
 from facegate.errors import DatasetError
-from facegate.evaluation.photo_attack import held_photo_frames, seed_for
 from facegate.liveness.blinks import Blink, BlinkDetector
 from facegate.liveness.challenge import Challenge, replay_blinks
 from facegate.liveness.eye_frame import eye_frame
 from facegate.liveness.verdict import LivenessCheck
 from facegate.vision.face_sample import FaceSample
-from facegate.vision.image_io import load_image
 from facegate.vision.perception import Perception
 
 TOLERANCE_FRAMES = 2
@@ -99,6 +96,7 @@ def detect_blinks(samples: list[FaceSample], params: LivenessConfig) -> BlinkDet
             previous = None
         detector.add(eye_frame(s, previous))
         previous = s
+    detector.settle(float("inf"))
     return detector
 
 
@@ -252,104 +250,6 @@ def evaluate_clips(clips: Path, notes: dict, params: LivenessConfig) -> dict:
     }
 
 
-def attack_files(paths: Iterable[Path]) -> list[Path]:
-    """Stills and videos under the given files and folders (recursively), sorted."""
-    found: list[Path] = []
-    for p in paths:
-        if p.is_dir():
-            found.extend(
-                f
-                for f in sorted(p.rglob("*"))
-                if f.suffix.lower() in STILL_SUFFIXES | VIDEO_SUFFIXES
-            )
-        elif p.is_file():
-            found.append(p)
-        else:
-            raise DatasetError(f"{p}: no such attack file or folder")
-    return found
-
-
-_WORKER_TRACKER: Perception | None = None
-
-
-def eye_centres(photo: np.ndarray, tracker: Perception) -> np.ndarray | None:
-    """Where the photo's eyes are (for the hand-wave attack), or None without a face."""
-    tracker.reset()
-    face = tracker.step(photo, 0.0)
-    if face is None:
-        return None
-    return np.array([face.landmarks[36:42].mean(axis=0), face.landmarks[42:48].mean(axis=0)])
-
-
-def _attack_one(args: tuple[Path, LivenessConfig, bool]) -> dict:
-    global _WORKER_TRACKER
-    path, params, wave = args
-    if _WORKER_TRACKER is None:
-        _WORKER_TRACKER = new_tracker()
-    if path.suffix.lower() in VIDEO_SUFFIXES:
-        stream, fps = video_with_times(path)
-        kind = "video"
-    else:
-        photo = load_image(path)
-        fps = 15.0
-        eyes = eye_centres(photo, _WORKER_TRACKER) if wave else None
-        if wave and eyes is None:
-            return {"path": str(path), "kind": "hand_wave", "skipped": "no face in the photo"}
-        stream = held_photo_frames(
-            photo, seed_for(path.name + str(path.parent.name)), fps=fps, wave_eyes=eyes
-        )
-        kind = "hand_wave" if wave else "still"
-    seq = track(stream, _WORKER_TRACKER, fps)
-    duration = seq.n_frames / fps
-    result = run_check(seq.samples, params, duration)
-    entry = {
-        "path": str(path),
-        "kind": kind,
-        "frames": seq.n_frames,
-        "frames_with_face": len(seq.samples),
-        "accepted": result["outcome"] == "live",
-        **result,
-        "ms_per_frame": round(seq.ms_per_frame, 2),
-    }
-    if kind == "video":
-        detector = detect_blinks(seq.samples, params)
-        entry["blink_times"] = [round(b.start, 2) for b in detector.blinks]
-        entry["replay"] = replay_pass_rate(detector.blinks, duration, params)
-    return entry
-
-
-def evaluate_attacks(
-    paths: list[Path], params: LivenessConfig, jobs: int, hand_wave: bool = False
-) -> dict:
-    """Every file as an attack; with ``hand_wave`` every still also with a finger passed over
-    its eyes twice (the attack that fools EAR-only blink checks)."""
-    files = attack_files(paths)
-    if not files:
-        raise DatasetError("no attack stills or videos found")
-    work = [(f, params, False) for f in files]
-    if hand_wave:
-        work += [(f, params, True) for f in files if f.suffix.lower() in STILL_SUFFIXES]
-    if jobs > 1:
-        with ProcessPoolExecutor(jobs) as pool:
-            done = list(pool.map(_attack_one, work, chunksize=4))
-    else:
-        done = [_attack_one(w) for w in work]
-    results = [r for r in done if "skipped" not in r]
-    accepted = [r for r in results if r["accepted"]]
-    waves = [r for r in results if r["kind"] == "hand_wave"]
-    return {
-        "apcer": round(len(accepted) / len(results), 4),
-        "n_attacks": len(results),
-        "attacks_accepted": [r["path"] for r in accepted],
-        "attack_outcomes": dict(Counter("/".join(r["reasons"]) for r in results)),
-        "attacks_without_face": sum(r["frames_with_face"] == 0 for r in results),
-        "hand_wave_attacks": len(waves),
-        "hand_wave_accepted": sum(r["accepted"] for r in waves),
-        "hand_wave_outcomes": dict(Counter("/".join(r["reasons"]) for r in waves)),
-        "videos": [r for r in results if r["kind"] == "video"],
-    }
-
-
 def evaluate_liveness(
     clips: Path,
     annotations: Path,
@@ -357,13 +257,19 @@ def evaluate_liveness(
     params: LivenessConfig | None = None,
     jobs: int | None = None,
     hand_wave: bool = False,
+    attack_face_px: tuple[int, ...] = (),
 ) -> dict:
+    """The clips' figures and, with ``attacks``, the attack sets' (see :mod:`.liveness_attacks`)."""
+    from facegate.evaluation.liveness_attacks import evaluate_attacks
+
     params = params or LivenessConfig()
     report = evaluate_clips(clips, read_annotations(annotations), params)
     report.update({"apcer": None, "n_attacks": 0})
     if attacks:
         report.update(
-            evaluate_attacks(attacks, params, jobs or os.cpu_count() or 1, hand_wave=hand_wave)
+            evaluate_attacks(
+                attacks, params, jobs or os.cpu_count() or 1, hand_wave, attack_face_px
+            )
         )
     return report
 
@@ -397,6 +303,11 @@ def format_report(r: dict) -> str:
             lines.append(
                 f"  of which hand waved over the eyes: {r['hand_wave_accepted']}/"
                 f"{r['hand_wave_attacks']} accepted; outcomes {r['hand_wave_outcomes']}"
+            )
+        for px, a in r.get("small_face_attacks", {}).items():
+            lines.append(
+                f"  stills printed with a {px} px face (median tracked {a['face_px_median']} px): "
+                f"{len(a['accepted'])}/{a['n']} accepted; outcomes {a['outcomes']}"
             )
         for v in r["videos"]:
             lines.append(

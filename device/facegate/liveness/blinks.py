@@ -14,7 +14,10 @@ recent open-eye values, and a blink is judged relative to it:
   ``max_closing_s`` (a smile or a squint narrows the eyes slowly), the whole dip is at most
   ``max_dip_s``, the head did not
   pitch, no frames are missing and jaw, brows and nose did not jump (a finger or a hand
-  over the eyes disturbs them; a blink barely does).
+  over the eyes disturbs them; a blink barely does);
+* a face smaller than ``min_face_px`` gives no evidence: its frames are left out, and a dip
+  with such a frame in it or just before it is refused as ``face_too_small`` (on a small face
+  the landmarks' jitter makes blink-shaped dips).
 
 Every dip that is not a blink is kept with the reason, for the attempt's evidence.
 """
@@ -28,6 +31,7 @@ import numpy as np
 
 from facegate.config.liveness import LivenessConfig
 from facegate.liveness.eye_frame import EyeFrame
+from facegate.liveness.head_motion import HeadMotion, head_motion
 
 
 @dataclass(frozen=True)
@@ -63,6 +67,17 @@ class Blink:
         return out
 
 
+@dataclass
+class _Pending:
+    """A dip that is a blink only if the head turned: judged once the pose after it is seen."""
+
+    blink: Blink
+    rest: list[EyeFrame]
+    span: list[EyeFrame]
+    checks: dict
+    until: float
+
+
 def _crossing(a: EyeFrame, b: EyeFrame, level: float) -> float:
     """When the mean EAR passed ``level`` between samples a and b (linear in time)."""
     if a.mean == b.mean:
@@ -83,6 +98,11 @@ class BlinkDetector:
         self._last_end = float("-inf")
         self._last_closure_end = float("-inf")
         self._closed_since = 0.0
+        self._last_t = float("-inf")
+        self._last_small = float("-inf")
+        self.frames = 0
+        self._pending: _Pending | None = None
+        self.small_frames = 0
         self.blinks: list[Blink] = []
         self.rejected: list[Blink] = []
 
@@ -104,13 +124,33 @@ class BlinkDetector:
     def closing_since(self) -> float | None:
         """When the eyes closed, if they are closed now (an attempt must not end mid-blink).
 
-        Across a long closure this stays the time they first closed."""
-        return self._closed_since if self._dip else None
+        Across a long closure this stays the time they first closed; a dip waiting for the
+        head's pose after it counts as closed until it is judged."""
+        if self._dip:
+            return self._closed_since
+        return self._pending.blink.closed_start if self._pending else None
+
+    def settle(self, now: float) -> Blink | None:
+        """Judge a dip that waits for the head's pose after it once ``now`` is late enough
+        (the caller's clock: at a deadline, or at the end of a recording with ``inf``)."""
+        if self._pending is None or now < self._pending.until:
+            return None
+        pending, self._pending = self._pending, None
+        post = [f for f in self._history if f.t > pending.blink.end]
+        head = head_motion(pending.rest, pending.span, post)
+        result = replace(pending.blink, reason=self._reason(pending.blink, head, **pending.checks))
+        (self.rejected if result.reason else self.blinks).append(result)
+        return result
 
     def add(self, frame: EyeFrame) -> Blink | None:
-        last = self._history[-1] if self._history else None
-        if last is not None and frame.t <= last.t:
-            raise ValueError(f"samples out of order: {frame.t} after {last.t}")
+        if frame.t <= self._last_t:
+            raise ValueError(f"samples out of order: {frame.t} after {self._last_t}")
+        self._last_t = frame.t
+        self.frames += 1
+        if frame.face_px is not None and frame.face_px < self.p.min_face_px:
+            self.small_frames += 1
+            self._last_small = frame.t
+            return self.settle(frame.t)
         result = None
         if self._dip:
             result = self._continue(frame)
@@ -123,7 +163,7 @@ class BlinkDetector:
         self._history.append(frame)
         while self._history and frame.t - self._history[0].t > self.p.baseline_window_s:
             self._history.popleft()
-        return result
+        return result or self.settle(frame.t)
 
     def _continue(self, frame: EyeFrame) -> Blink | None:
         assert self._frozen is not None
@@ -136,11 +176,13 @@ class BlinkDetector:
             return None
         dip, eyes = self._dip, self._frozen
         self._dip, self._frozen = [], None
+        self.settle(float("inf"))
         result = self._judge(dip, frame, eyes, reopened)
         self._last_end = frame.t
-        if result.reason == "long_closure":
-            self._last_closure_end = frame.t
-        (self.rejected if result.reason else self.blinks).append(result)
+        if result is not None:
+            if result.reason == "long_closure":
+                self._last_closure_end = frame.t
+            (self.rejected if result.reason else self.blinks).append(result)
         if not reopened:
             # Still closed: wait for the eyes to open before another dip can start.
             self._frozen = eyes
@@ -161,7 +203,9 @@ class BlinkDetector:
 
     def _judge(
         self, dip: list[EyeFrame], after: EyeFrame, eyes: tuple[float, float], reopened: bool
-    ) -> Blink:
+    ) -> Blink | None:
+        """The dip judged, or None when it waits for the head's pose after it (a blink only if
+        the head turned through it)."""
         p = self.p
         right0, left0 = eyes
         base = (right0 + left0) / 2
@@ -193,35 +237,49 @@ class BlinkDetector:
         reclosed = blink.closed_start - self._last_closure_end < self.p.closure_refractory_s
         if continued or not reopened or reclosed:
             return replace(blink, reason="long_closure")
-        earlier = [f.pitch for f in self._history if f.t < (opened or dip[0]).t]
-        pitch0 = float(np.median(earlier)) if earlier else dip[0].pitch
         span = [*lead, *dip, after]
         first = (opened or dip[0]).t
+        rest = [f for f in self._history if first - p.head_rest_s <= f.t < first]
+        head = head_motion(rest, span)
         usual = [f.jump for f in self._history if first - 1.0 <= f.t < first - 0.05]
         gaps = np.diff([f.t for f in ([before] if before else []) + [*dip, after]])
-        return replace(
-            blink,
-            reason=self._reason(
-                blink,
-                opened_before=opened is not None,
-                max_gap=float(max(gaps)),
-                max_jump=max(f.jump for f in span),
-                usual_jump=float(np.percentile(usual, 75)) if len(usual) >= 5 else None,
-                pitch_change=max(abs(f.pitch - pitch0) for f in span),
-            ),
-        )
+        checks = {
+            "opened_before": opened is not None,
+            "max_gap": float(max(gaps)),
+            "max_jump": max(f.jump for f in span),
+            "usual_jump": float(np.percentile(usual, 75)) if len(usual) >= 5 else None,
+            "small_face": self._last_small >= first - p.max_gap_s,
+        }
+        at_rest = self._reason(blink, head, turning=False, **checks)
+        if not at_rest or self._reason(blink, head, **checks):
+            return replace(blink, reason=at_rest)
+        self._pending = _Pending(blink, rest, span, checks, after.t + p.head_after_s)
+        return None
 
     def _reason(
         self,
         b: Blink,
+        head: HeadMotion,
         opened_before: bool,
         max_gap: float,
         max_jump: float,
         usual_jump: float | None,
-        pitch_change: float,
+        small_face: bool = False,
+        turning: bool = True,
     ) -> str:
-        """Why a dip is not a blink, or "" when it is one."""
+        """Why a dip is not a blink, or "" when it is one.
+
+        A head that turned through the dip (its pitch and yaw within ``max_turn_out_deg``
+        of the range between its rest before and its pose after the reopening) may change
+        its pitch by up to ``max_pitch_turn_deg``, of which only what left that range counts
+        against ``max_pitch_change_deg``, and its landmarks are expected to jump
+        ``turn_jump_per_deg`` per degree it turns per frame. ``turning=False`` judges it
+        against the head at rest."""
         p = self.p
+        turning = turning and max(head.pitch_out, head.yaw_out) <= p.max_turn_out_deg
+        if usual_jump is not None and turning:
+            usual_jump = max(usual_jump, p.turn_jump_per_deg * head.deg_per_frame)
+        pitch_change = head.pitch_out + (0.0 if turning else abs(head.net_pitch))
         right_closed = b.min_right < p.closed_ratio * b.baseline_right
         left_closed = b.min_left < p.closed_ratio * b.baseline_left
         other_open = (
@@ -229,6 +287,7 @@ class BlinkDetector:
             or b.min_left > p.wink_open_ratio * b.baseline_left
         )
         checks = [
+            (small_face, "face_too_small"),
             (max_gap > p.max_gap_s, "frames_missing"),
             (max_jump > p.max_landmark_jump, "landmarks_jumped"),
             (
@@ -238,6 +297,7 @@ class BlinkDetector:
                 "landmarks_jumped",
             ),
             (pitch_change > p.max_pitch_change_deg, "pitch_change"),
+            (abs(head.net_pitch) > p.max_pitch_turn_deg, "pitch_change"),
             (not opened_before, "not_open_before"),
             (right_closed != left_closed and other_open, "wink"),
             (not (right_closed and left_closed), "one_eye"),

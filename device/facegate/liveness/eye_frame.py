@@ -1,4 +1,5 @@
-"""What the blink detector is fed: both eyes' EAR, head pitch and yaw, and landmark jumps."""
+"""What the blink detector is fed: both eyes' EAR, head pitch and yaw, landmark jumps and the
+face's size."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ class EyeFrame:
 
     ``jump`` is how far jaw, brows and nose moved non-rigidly since the previous frame, as a
     share of the eye distance: near 0.01 for a tracked face, large when the landmarks were lost.
+    ``face_px`` is the face box's side in pixels (None: unknown, never judged too small).
     """
 
     t: float
@@ -27,6 +29,7 @@ class EyeFrame:
     pitch: float = 0.0
     jump: float = 0.0
     yaw: float = 0.0
+    face_px: float | None = None
 
     @property
     def mean(self) -> float:
@@ -41,4 +44,4 @@ def eye_frame(sample: FaceSample, previous: FaceSample | None) -> EyeFrame:
         jump = similarity_residual(
             previous.landmarks[STABLE_POINTS], sample.landmarks[STABLE_POINTS]
         ) / max(inter_ocular(sample.landmarks), 1e-6)
-    return EyeFrame(sample.t, right, left, pose.pitch, jump, pose.yaw)
+    return EyeFrame(sample.t, right, left, pose.pitch, jump, pose.yaw, float(sample.box.w))

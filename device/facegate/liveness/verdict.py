@@ -18,6 +18,8 @@ LIVE = "live"
 SPOOF_STATIC = "spoof_static"
 NO_BLINK = "no_blink"
 CHALLENGE_FAILED = "challenge_failed"
+# With no_blink: most of the face's frames were below min_face_px ("come closer").
+FACE_TOO_SMALL = "face_too_small"
 
 
 @dataclass(frozen=True)
@@ -83,9 +85,10 @@ class LivenessCheck:
         if self.verdict is not None:
             return self.verdict
         at = max(now, self.deadline)
-        return self._decide(at) or self._end("timeout", (NO_BLINK,), at)
+        return self._decide(at) or self._end("timeout", self._no_blink(), at)
 
     def _decide(self, now: float) -> LivenessVerdict | None:
+        self.blinks.settle(now)
         if self.challenge is not None:
             outcome = self.challenge.outcome(self.blinks.blinks, now)
             if outcome == "passed":
@@ -93,7 +96,7 @@ class LivenessCheck:
             if outcome in ("too_many", "too_few"):
                 return self._end("timeout", (CHALLENGE_FAILED, outcome), now)
             if outcome == "none":
-                return self._end("timeout", (NO_BLINK,), now)
+                return self._end("timeout", self._no_blink(), now)
             return None
         seen = [b for b in self.blinks.blinks if b.closed_start >= self.started]
         if seen:
@@ -102,8 +105,16 @@ class LivenessCheck:
         # longer than that do not keep the attempt open.
         closing = self.blinks.closing_since()
         if now >= self.deadline and (closing is None or now - closing > self.p.max_dip_s):
-            return self._end("timeout", (NO_BLINK,), now)
+            return self._end("timeout", self._no_blink(), now)
         return None
+
+    def too_small(self) -> bool:
+        """Most frames so far showed the face below ``min_face_px``: the student should come
+        closer (their blinks are not taken as evidence)."""
+        return 2 * self.blinks.small_frames > self.blinks.frames
+
+    def _no_blink(self) -> tuple[str, ...]:
+        return (NO_BLINK, FACE_TOO_SMALL) if self.too_small() else (NO_BLINK,)
 
     def _end(self, outcome: str, reasons: tuple[str, ...], now: float) -> LivenessVerdict:
         self.verdict = LivenessVerdict(outcome, reasons, now, self._evidence())
@@ -120,6 +131,7 @@ class LivenessCheck:
             "rejected_dips": [b.as_evidence() for b in self.blinks.rejected[-5:]],
             "ear_baseline": [round(v, 3) for v in base] if base else None,
             "ear_min": round(float(ears.min()), 3),
+            "small_face_samples": self.blinks.small_frames,
             "pitch_range": _range(self._pitch),
             "yaw_range": _range(self._yaw),
             "static": static.as_evidence() if static else None,
