@@ -63,9 +63,12 @@ def test_a_replayed_clip_rarely_passes_the_random_challenge(clip_report: dict) -
             assert clip["replay"]["pass_rate"] == 0.0
 
 
+# Every shared photo set, celeba278's small in-the-wild faces included (one of them passed as
+# live before liveness.min_face_px); about 70 stills, minutes of CPU on a loaded machine.
+@pytest.mark.timeout(2400)
 def test_photo_attacks_from_stills_are_never_accepted() -> None:
-    """Every 25th identity photo and both minivision attack photos, held in a hand for 5 s."""
-    stills = sorted(shared("identities").rglob("*.jpg"))[::25]
+    """Every 40th identity photo and both minivision attack photos, held in a hand for 5 s."""
+    stills = sorted(shared("identities").rglob("*.jpg"))[::40]
     spoof = shared("spoof", "minivision")
     files = [*stills, spoof / "image_F1.jpg", spoof / "image_F2.jpg"]
     report = evaluate_attacks(files, LivenessConfig(), jobs=2)
@@ -80,10 +83,11 @@ def test_photo_attacks_from_stills_are_never_accepted() -> None:
     assert report["attack_outcomes"].get("spoof_static", 0) >= len(files) // 3
 
 
+@pytest.mark.timeout(2400)
 def test_a_finger_waved_over_a_photos_eyes_is_not_a_blink() -> None:
     """The attack that fools EAR-only checks: the finger's dip is refused (landmarks jumped,
     pitch change), the photo times out or is caught as static."""
-    stills = sorted(shared("identities").rglob("*.jpg"))[5::30]
+    stills = sorted(shared("identities").rglob("*.jpg"))[5::50]
     report = evaluate_attacks(stills, LivenessConfig(), jobs=2, hand_wave=True)
     assert report["hand_wave_attacks"] >= 10
     # Measured on all 469: one accepted (docs/liveness.md); never more than that rate allows.
