@@ -55,6 +55,8 @@ def test_login_refusals_rate_limit_sessions_csrf_and_roles(dash_broker, dashboar
     assert forged.status == 403 and "exam_office" in forged.body
     forged_confirm = proctor.post("/commands/confirm", {"token": "anything", "csrf": token})
     assert forged_confirm.status == 403
+    # A command's answer is for those who may command, polled or streamed.
+    assert proctor.get("/commands/" + "0" * 32 + "/status").status == 403
     assert (
         proctor.post(
             "/users", {"name": "eve", "role": "admin", "password": "x" * 12, "csrf": token}

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from facegate.dashboard.auth.roles import COMMAND
@@ -95,6 +95,15 @@ async def command_page(request: Request) -> Response:
     return page(request, "command.html", user, c=command_view(row), mine=row.operator == user.name)
 
 
+async def command_status(request: Request) -> Response:
+    """The answer line alone: a pending command's page asks for it every 2 s, so an answer
+    that reached the server while the page was opening its live stream is never missed."""
+    await require(request, COMMAND)
+    row = await _command_or_404(request)
+    html = rt_of(request).env.get_template("_command_status.html").render(c=command_view(row))
+    return HTMLResponse(html, headers={"cache-control": "no-store"})
+
+
 async def reveal(request: Request) -> Response:
     """The override code, once, to the operator who asked; never on the live stream."""
     user, _ = await require_post(request, COMMAND)
@@ -132,6 +141,7 @@ routes = [
     Route("/commands", plan, methods=["POST"]),
     Route("/commands/confirm", confirm, methods=["POST"]),
     Route("/commands/{nonce:str}", command_page),
+    Route("/commands/{nonce:str}/status", command_status),
     Route("/commands/{nonce:str}/reveal", reveal, methods=["POST"]),
     Route("/audit", audit),
 ]
