@@ -56,9 +56,9 @@ eval: $(VENV)/.demo-installed
 	$(BIN)/facegate eval identities $(DATA)/identities/celeba278 --rotations 1
 	$(BIN)/facegate eval pairs --pairs tests/data/lfw10_pairs.csv --images $(DATA)/identities/lfw10
 	$(BIN)/facegate eval liveness --clips $(DATA)/blink --annotations $(DATA)/blink/annotations.json \
-		--attacks $(DATA)/identities --attacks $(DATA)/spoof/minivision/image_F1.jpg \
-		--attacks $(DATA)/spoof/minivision/image_F2.jpg --attacks $(DATA)/spoof/webcam_replay/fake.mp4 \
-		--hand-wave
+		--attacks $(DATA)/identities/lfw10 --attacks $(DATA)/identities/faces94 \
+		--attacks $(DATA)/spoof/minivision/image_F1.jpg --attacks $(DATA)/spoof/minivision/image_F2.jpg \
+		--attacks $(DATA)/spoof/webcam_replay/fake.mp4 --hand-wave --attack-face-px 80,100,120
 
 bench: $(VENV)/.demo-installed
 	$(BIN)/facegate bench embed
