@@ -156,7 +156,7 @@ def test_eval_liveness_cli_json(tmp_path: Path) -> None:
             "--annotations",
             str(subset),
             "--attacks",
-            str(shared("spoof", "minivision", "image_F1.jpg")),
+            str(shared("identities", "lfw10", "Ariel_Sharon", "Ariel_Sharon_0001.jpg")),
             "--attack-face-px",
             "90,110",
             "--jobs",
