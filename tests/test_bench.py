@@ -66,3 +66,26 @@ def test_door_benchmark_reports_every_figure_from_the_cli():
         else:
             assert run["granted"] is False and r[f"{mode}_ms"] is None
     assert "door" in CliRunner().invoke(cli, ["bench", "--help"]).output
+
+
+@pytest.mark.data
+def test_reload_benchmark_times_the_frame_path_beside_each_kind_of_reload():
+    """`facegate bench reload`: frames with no reload, a thread reload and a child-process
+    reload, the same count on each side, every reload a complete gallery load."""
+    import json
+
+    from click.testing import CliRunner
+
+    from facegate.cli import cli
+
+    clip = shared("blink", "liveportrait", "d0.mp4")
+    args = ["bench", "reload", "--students", "200", "--rounds", "3", "--clip", str(clip), "--json"]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    r = json.loads(result.stdout)
+    assert r["frames_per_side"] == 3 * 78
+    assert set(r["frame_ms"]) == {"none", "thread", "process"}
+    for side in ("thread", "process"):
+        assert r["reloads_completed"][side] >= 1, side
+        assert r["reload_s_p50"][side] > 0 and r["p95_ratio"][side] > 0
+    assert 0 < r["frame_ms"]["none"]["p50"] <= r["frame_ms"]["none"]["p95"]

@@ -55,7 +55,7 @@ PEER_STAGES = ("detect", "landmarks", "descriptor", "per_frame")
 STUDENT = "bench-student"
 
 
-def _clip(path: Path) -> Generator[Frame]:
+def clip_at_640x480(path: Path) -> Generator[Frame]:
     """The clip's frames at 640x480, ``t`` from the file's own frame rate."""
     source = OpenCVSource(path)
     source.open()
@@ -91,7 +91,7 @@ class _Timed:
         return timed
 
 
-class _DoorFrame:
+class DoorFrame:
     """The door loop's work on one frame (perception, the attempt's frames, liveness). A new
     liveness check starts as soon as the last has its verdict (the door pauses liveness for
     recognition; this never does)."""
@@ -164,11 +164,11 @@ def measure_frames(
     progress: bool = False,
 ) -> dict:
     """Ours and the peer on every frame, taking turns at going first."""
-    door, faces, peer_faces = _DoorFrame(settings, landmarks), 0, 0
+    door, faces, peer_faces = DoorFrame(settings, landmarks), 0, 0
     for video in tqdm(videos, desc="frame path", unit="clip", disable=not progress):
         door.check = None
         door.perception.reset()
-        for frame in _clip(video):
+        for frame in clip_at_640x480(video):
             rgb = cv2.cvtColor(frame.image, cv2.COLOR_BGR2RGB)  # the peer's camera gives RGB
             peer_faces += peer is not None and frame.index % 2 == 1 and peer.run(rgb)
             faces += door.run(frame.image, frame.t)
@@ -200,7 +200,7 @@ class PacedClip:
         self._frames: Generator[Frame] | None = None
 
     def open(self) -> None:
-        self._frames, self._start = _clip(self.path), time.monotonic()
+        self._frames, self._start = clip_at_640x480(self.path), time.monotonic()
 
     def read(self) -> Frame | None:
         frame = next(self._frames, None) if self._frames is not None else None
@@ -282,7 +282,7 @@ def _enrol(base: Settings, pipeline: FacePipeline, clip: Path, work: Path) -> Pa
     start, end = now - timedelta(hours=1), now + timedelta(hours=1)
     roster.write_text(session_toml("bench", "bench", start, end, [STUDENT]))
     s = _settings(base, work / "enrolled", roster, False)
-    shots = (f.image for f in _clip(clip) if f.index % 40 == 0)
+    shots = (f.image for f in clip_at_640x480(clip) if f.index % 40 == 0)
     with open_configured_gallery(s.paths, pipeline.embedder.name, pipeline.embedder.dim, True) as g:
         enroller = Enroller(pipeline, QualityGate(s.quality))
         if enroller.enroll_images(g, STUDENT, "B", shots, work).stored < 1:

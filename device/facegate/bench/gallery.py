@@ -48,7 +48,8 @@ def build_synthetic_gallery(path: Path, key: Path, students: int, seed: int = 0)
                 batch = []
 
 
-def _load(path: Path, key: Path, settings: Settings) -> Matcher:
+def load_gallery_matcher(path: Path, key: Path, settings: Settings) -> Matcher:
+    """Open the sealed gallery, decrypt and check every template, build the matcher."""
     with Gallery.open(path, key, "facenet", DIM) as g:
         return load_matcher(g, settings)
 
@@ -71,7 +72,7 @@ def measure_gallery(settings: Settings, students: int, searches: int = 500) -> d
         build_s = time.perf_counter() - start
         rss_before = rss_mb()
         start = time.perf_counter()
-        matcher = _load(path, key, settings)
+        matcher = load_gallery_matcher(path, key, settings)
         load_s = time.perf_counter() - start
         rss_after = rss_mb()
 
@@ -85,7 +86,7 @@ def measure_gallery(settings: Settings, students: int, searches: int = 500) -> d
 
         def rebuild() -> None:
             begin = time.perf_counter()
-            rebuilt["matcher"] = _load(path, key, settings)
+            rebuilt["matcher"] = load_gallery_matcher(path, key, settings)
             rebuilt["s"] = time.perf_counter() - begin
 
         worker = threading.Thread(target=rebuild, name="gallery-reload")

@@ -123,6 +123,28 @@ def bench_gallery(ctx: Context, students: tuple[int, ...], as_json: bool) -> Non
         click.echo(format_gallery(results))
 
 
+@bench.command("reload")
+@click.option("--students", type=click.IntRange(2, 100_000), default=2000, show_default=True)
+@click.option("--rounds", type=click.IntRange(1, 50), default=4, show_default=True)
+@click.option(
+    "--clip",
+    type=click.Path(path_type=Path, exists=True, dir_okay=False),
+    help="The clip for the frame path (default: ../shared/data/blink/liveportrait/d18.mp4).",
+)
+@json_option
+@pass_ctx
+def bench_reload(
+    ctx: Context, students: int, rounds: int, clip: Path | None, as_json: bool
+) -> None:
+    """The door's frame time with and without a gallery reload running beside it."""
+    from facegate.bench.door_loop import BLINK
+    from facegate.bench.reload_stall import format_reload_stall, measure_reload_stall
+
+    clip = clip or BLINK / "liveportrait" / "d18.mp4"
+    result = measure_reload_stall(ctx.settings, clip, students, rounds, show_progress(as_json))
+    emit(result, format_reload_stall, as_json)
+
+
 @bench.command("liveness")
 @click.argument(
     "videos", nargs=-1, required=True, type=click.Path(path_type=Path, exists=True, dir_okay=False)
