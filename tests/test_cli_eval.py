@@ -69,6 +69,10 @@ def test_eval_door_fills_the_four_tables(tmp_path: Path) -> None:
     }
     assert tables["recognised_real"][0]["person"] == "d18"
     assert tables["recognised_real"][0]["decision"] == "granted"
+    # "recognised" is the door's own rule (threshold and margin), not the distance alone.
+    assert tables["recognised_real"][0]["recognised"]
+    assert tables["recognised_real"][0]["match"] == "match"
+    assert not tables["unrecognised_real"][0]["recognised"]
     for key in ("recognised_fake", "unrecognised_real", "unrecognised_fake"):
         row = tables[key][0]
         assert row["decision"] != "granted" and not row["relay_opened"], (key, row)

@@ -29,6 +29,7 @@ from facegate.evaluation.door_runs import run_door
 from facegate.evaluation.photo_attack import held_photo_frames, seed_for
 from facegate.identity.enrolment import Enroller
 from facegate.identity.gallery import open_configured_gallery
+from facegate.identity.matcher import ACCEPTED
 from facegate.identity.recognizer import Recognizer
 from facegate.vision.detection import Box, Detection
 from facegate.vision.perception import Perception
@@ -161,14 +162,17 @@ def _row(
             match = recognizer.identify(embedding)
             scores = {"distance": round(match.distance, 4), "threshold": match.threshold}
             scores["candidate"] = match.candidate_id
+            scores["match"] = match.reason
             scores["by"] = "table"
     distance = scores.get("distance")
-    threshold = scores.get("threshold")
     return {
         "person": person.name,
         "enrolled": person.enrolled,
-        "recognised": distance is not None and threshold is not None and distance <= threshold,
+        # As the door decides: within the threshold *and* clear of the second-nearest student.
+        "recognised": scores.get("match") == ACCEPTED,
+        "match": scores.get("match"),
         "distance": distance,
+        "threshold": scores.get("threshold"),
         "blink": bool(liveness.get("blinks")),
         "ear_range": ears,
         "decision": first["decision"],
