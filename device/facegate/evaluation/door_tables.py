@@ -146,7 +146,9 @@ def _row(
     )
     events, relay = run_door(settings, pipeline, source)
     access = [e for e in events if e["type"] == "access"]
-    first = access[0] if access else {"decision": "none", "reasons": ["none"]}
+    # A clip may hold several attempts: a grant in any of them is the row's outcome.
+    granted = [e for e in access if e["decision"] == "granted"]
+    first = (granted or access or [{"decision": "none", "reasons": ["none"]}])[0]
     liveness = first.get("liveness") or {}
     source.open()  # once more, from the start: the EAR range and the best frame for the table
     try:
@@ -178,6 +180,16 @@ def _row(
         "decision": first["decision"],
         "reasons": first["reasons"],
         "relay_opened": bool(relay),
+        "student_id": first.get("student_id"),
+        "attempts": [
+            {
+                "decision": e["decision"],
+                "reasons": e["reasons"],
+                "distance": (e.get("scores") or {}).get("distance"),
+                "student_id": e.get("student_id"),
+            }
+            for e in access
+        ],
     }
 
 
@@ -208,6 +220,16 @@ def _ears_and_best(
     return span, best
 
 
+def _as_whom(row: dict) -> str:
+    """Who a grant went to when it was not the person shown, and how many attempts there were."""
+    out = ""
+    if row["decision"] == "granted" and row.get("student_id") != row["person"]:
+        out += f" as {row.get('student_id')}"
+    if len(row.get("attempts", [])) > 1:
+        out += f" [{len(row['attempts'])} attempts]"
+    return out
+
+
 def format_door_tables(r: dict) -> str:
     lines = []
     for key, title in TABLES:
@@ -223,7 +245,7 @@ def format_door_tables(r: dict) -> str:
             lines.append(
                 f"  {i:>2}  {x['person']:<10} {'yes' if x['recognised'] else 'no':<10} {dist:>8}  "
                 f"{'yes' if x['blink'] else 'no':<5} {ear:<13}  {x['decision']} "
-                f"({', '.join(x['reasons'])})"
+                f"({', '.join(x['reasons'])}){_as_whom(x)}"
             )
         t = r["totals"][key]
         lines.append(
