@@ -322,3 +322,59 @@ def test_a_student_let_in_starts_no_new_attempt_until_the_track_changes(face) ->
     assert flow.phase is Phase.IDLE
     effects = feed(flow, later[:1], track_id=request.track_id + 1)
     assert isinstance(effects[0], Prompt) and flow.phase is Phase.LIVENESS
+
+
+def _refused_as_a_stranger(flow: AccessFlow, face) -> Recognise:
+    """A first attempt that ends in unknown_face; returns the second attempt's request, made
+    by the same presence (the same track, still in view) after the cooldown."""
+    request = live_until_recognition(flow, face)
+    refused = flow.on_recognition(Recognition(request.attempt_id, None, "unknown_face", 0.41), 2.6)
+    assert decided(refused)[0].reasons == ("unknown_face",)
+    again = [replace(s, t=s.t + 4.0) for s in live_face(face, [1.5], 6.0)]
+    effects = feed(flow, again, track_id=request.track_id)
+    (second,) = [e for e in effects if isinstance(e, Recognise)]
+    assert second.track_id == request.track_id and second.attempt_id != request.attempt_id
+    return second
+
+
+def test_a_stranger_still_in_view_gets_no_free_second_draw(face, codes) -> None:
+    """The attack seen on the real door (docs/door-tables.md): a stranger refused on the first
+    attempt is recognised as an enrolled student on the second. Without the student's code the
+    second attempt is refused too; the student's own code lets the student in."""
+    import pyotp
+
+    flow = make_flow(roster(), codes)
+    second = _refused_as_a_stranger(flow, face)
+    effects = flow.on_recognition(Recognition(second.attempt_id, "s1", "match", 0.297, 0.35), 6.7)
+    (ask,) = effects
+    assert isinstance(ask, AskCode) and ask.student_id == "s1"
+    effects = flow.on_code(ask.attempt_id, "123456", 7.0)
+    assert not any(isinstance(e, Unlock) for e in effects)
+    assert decided(effects)[0].reasons == ("totp_not_enrolled",)
+
+    secret = codes.enroll("s1")
+    flow = make_flow(roster(), codes)
+    second = _refused_as_a_stranger(flow, face)
+    (ask,) = flow.on_recognition(Recognition(second.attempt_id, "s1", "match", 0.1, 0.35), 6.7)
+    effects = flow.on_code(ask.attempt_id, pyotp.TOTP(secret).at(NOW.timestamp()), 7.0)
+    assert [type(e) for e in effects] == [Decided, Unlock]
+    assert decided(effects)[0].second_factor == "totp_ok"
+
+
+def test_a_new_presence_after_a_stranger_is_judged_afresh(face) -> None:
+    """The rule follows the presence: once the refused face has left (a new track), the next
+    person is not asked for a code; and a door configured without the rule grants as before."""
+    flow = make_flow(roster())
+    request = live_until_recognition(flow, face)
+    flow.on_recognition(Recognition(request.attempt_id, None, "unknown_face", 0.41), 2.6)
+    later = [replace(s, t=s.t + 4.0) for s in live_face(face, [1.5], 6.0)]
+    effects = feed(flow, later, track_id=request.track_id + 1)
+    (fresh,) = [e for e in effects if isinstance(e, Recognise)]
+    effects = flow.on_recognition(Recognition(fresh.attempt_id, "s1", "match", 0.1, 0.35), 6.7)
+    assert [type(e) for e in effects] == [Decided, Unlock]
+
+    flow = make_flow(roster())
+    flow.access = AccessConfig(cooldown_s=1.0, code_after_unknown_face=False)
+    second = _refused_as_a_stranger(flow, face)
+    effects = flow.on_recognition(Recognition(second.attempt_id, "s1", "match", 0.1, 0.35), 6.7)
+    assert [type(e) for e in effects] == [Decided, Unlock]

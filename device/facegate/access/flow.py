@@ -28,6 +28,7 @@ from facegate.access.roster import Roster
 from facegate.config.access import AccessConfig
 from facegate.config.liveness import LivenessConfig
 from facegate.events.access_event import AccessEvent
+from facegate.identity.matcher import UNKNOWN
 from facegate.identity.recognition import Recognition
 from facegate.identity.totp import CodeResult, Verdict
 from facegate.liveness.challenge import Challenge, draw_challenge
@@ -151,6 +152,8 @@ class AccessFlow:
         self._attempt: _Attempt | None = None
         self._cooldown_until = 0.0
         self._granted_track: int | None = None
+        # The presence last refused as a stranger, while it stays in view.
+        self._stranger_track: int | None = None
 
     @property
     def attempt_id(self) -> str | None:
@@ -167,6 +170,8 @@ class AccessFlow:
         if self.phase is Phase.IDLE:
             if face is None or face.track_id != self._granted_track:
                 self._granted_track = None
+            if face is None or face.track_id != self._stranger_track:
+                self._stranger_track = None
             if face is None or self._granted_track is not None:
                 return []  # a student let in starts no new attempt until they have walked on
             return self._start(face)
@@ -208,7 +213,10 @@ class AccessFlow:
         if refusal is not None:
             return self._deny(t, (refusal,))
         session = self._roster().current(self.place.room, self._wall())
-        if session is not None and session.second_factor:
+        # A face just refused as a stranger, still in view, must not win on a fresh draw of
+        # the same face: its code decides (no TOTP enrolled: refused).
+        retrying = self.access.code_after_unknown_face and a.track_id == self._stranger_track
+        if (session is not None and session.second_factor) or retrying:
             self.phase = Phase.SECOND_FACTOR
             a.code_until = t + self.access.code_timeout_s
             return [AskCode(a.id, result.student_id, a.code_until)]
@@ -358,6 +366,8 @@ class AccessFlow:
         self._attempt = None
         if decision == "granted":
             self._granted_track = a.track_id
+        if reasons[0] == UNKNOWN:
+            self._stranger_track = a.track_id
         if reasons[0] in WALKED_AWAY:
             # The person is not the one this attempt was about: start afresh at once.
             self.phase = Phase.IDLE

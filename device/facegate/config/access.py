@@ -29,6 +29,10 @@ class AccessConfig(Section):
     # A not_on_roster event names the student only if set: otherwise a door that is not the
     # student's exam room does not record who tried it (the id stays out of the event).
     name_students_not_on_roster: bool = False
+    # A face refused as a stranger (unknown_face) that stays in view gets no second free draw:
+    # when a later attempt of the same presence recognises it, the TOTP code is asked for
+    # (docs/security.md, "Retrying a stranger").
+    code_after_unknown_face: bool = True
 
     @field_validator("roster_file")
     @classmethod
