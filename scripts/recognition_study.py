@@ -369,26 +369,30 @@ def main() -> None:
         f"{'| cross t':>10}{'FAR':>7}{'FRR':>7}{'mis':>6}"
     )
     for name in rules:
-        rule = RULES[name]()
-        # Each half calibrates (all of it enrolled) the threshold applied to the other half.
-        cal = [
-            score(rule, trials(faces, list(h), len(h), 1, args.seed), faces).threshold_at_far()
-            for h in halves
-        ]
-        for size in sizes:
-            s = score(rule, trials(faces, people, size, args.draws, args.seed), faces)
-            t = s.threshold_at_far()
-            _, frr, _ = s.at(t)
-            cross = []
-            for h, tc in zip(halves, reversed(cal), strict=True):
-                if size <= len(h):
-                    sh = score(rule, trials(faces, list(h), size, args.draws, args.seed), faces)
-                    cross.append(sh.at(tc))
-            c = np.mean(cross, axis=0) if cross else (np.nan,) * 3
-            print(
-                f"{name:<18}{size:>5}{s.accuracy:>8.2%}{t:>8.3f}{frr:>8.2%}"
-                f"{'| ' + format(np.mean(cal), '.3f'):>10}{c[0]:>7.2%}{c[1]:>7.2%}{c[2]:>6.2%}"
-            )
+        report(name, RULES[name](), faces, people, halves, sizes, args.draws, args.seed)
+
+
+def report(name: str, rule: Rule, faces: Faces, people: list[str], halves: list[np.ndarray],
+           sizes: list[int], draws: int, seed: int) -> None:  # fmt: skip
+    """One row per size; each half (all of it enrolled) calibrates the other's "cross"."""
+    cal = [
+        score(rule, trials(faces, list(h), len(h), 1, seed), faces).threshold_at_far()
+        for h in halves
+    ]
+    for size in sizes:
+        s = score(rule, trials(faces, people, size, draws, seed), faces)
+        t = s.threshold_at_far()
+        _, frr, _ = s.at(t)
+        cross = []
+        for h, tc in zip(halves, reversed(cal), strict=True):
+            if size <= len(h):
+                sh = score(rule, trials(faces, list(h), size, draws, seed), faces)
+                cross.append(sh.at(tc))
+        c = np.mean(cross, axis=0) if cross else (np.nan,) * 3
+        print(
+            f"{name:<18}{size:>5}{s.accuracy:>8.2%}{t:>8.3f}{frr:>8.2%}"
+            f"{'| ' + format(np.mean(cal), '.3f'):>10}{c[0]:>7.2%}{c[1]:>7.2%}{c[2]:>6.2%}"
+        )
 
 
 if __name__ == "__main__":
