@@ -378,3 +378,23 @@ def test_a_new_presence_after_a_stranger_is_judged_afresh(face) -> None:
     second = _refused_as_a_stranger(flow, face)
     effects = flow.on_recognition(Recognition(second.attempt_id, "s1", "match", 0.1, 0.35), 6.7)
     assert [type(e) for e in effects] == [Decided, Unlock]
+
+
+def test_a_face_too_far_is_asked_to_come_closer_and_shown_the_challenge_again(face) -> None:
+    """For the first half second the face is 100 px (below liveness.min_face_px): the door
+    asks at once instead of refusing at the end; once close it shows the count again, and the
+    blink made close up lets the student in."""
+    from facegate.access.distance_prompt import ComeCloser
+    from facegate.vision.detection import Box
+
+    flow = make_flow(roster())
+    samples = list(live_face(face, [1.5], 6.0))
+    far = [replace(s, box=Box(s.box.x, s.box.y, 100.0, 100.0)) for s in samples[:15]]
+    effects = feed(flow, [*far, *samples[15:]])
+    shown = [e for e in effects if isinstance(e, (Prompt, ComeCloser))]
+    assert [type(e) for e in shown] == [Prompt, ComeCloser, ComeCloser, Prompt]
+    assert shown[1].on and not shown[2].on
+    assert shown[3].challenge == shown[0].challenge
+    (request,) = [e for e in effects if isinstance(e, Recognise)]
+    granted = flow.on_recognition(Recognition(request.attempt_id, "s1", "match", 0.1), 6.5)
+    assert [type(e) for e in granted] == [Decided, Unlock]

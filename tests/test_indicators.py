@@ -136,3 +136,22 @@ def test_close_frees_the_pins(factory) -> None:
     Indicators(GREEN, RED, AMBER, buzzer_pin=BUZZER).close()
     for pin in (GREEN, RED, AMBER, BUZZER):
         LED(pin).close()  # would raise GPIOPinInUse if still held
+
+
+def test_come_closer_blinks_amber_fast_and_silently_until_the_next_state(factory, leds) -> None:
+    clear(factory, AMBER, BUZZER)
+    leds.come_closer()
+    assert wait_until(lambda: rises(factory, AMBER) >= 3, timeout=5.0)
+    assert not lit(factory, RED) and not lit(factory, GREEN) and rises(factory, BUZZER) == 0
+    leds.busy()  # close enough: steady amber again
+    clear(factory, AMBER)
+    time.sleep(0.3)
+    assert rises(factory, AMBER) == 0 and lit(factory, AMBER)
+
+
+def test_come_closer_on_an_rgb_led_blinks_amber(factory) -> None:
+    with Indicators(rgb_pins=RGB) as ind:
+        clear(factory, *RGB)
+        ind.come_closer()
+        assert wait_until(lambda: rises(factory, RGB[0]) >= 2 and rises(factory, RGB[1]) >= 2)
+        assert rises(factory, RGB[2]) == 0  # red + green: amber, never blue (the challenge)

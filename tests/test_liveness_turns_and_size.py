@@ -5,6 +5,7 @@ rendered face through the door's own path (Haar tracker, dlib, blink detector)."
 from __future__ import annotations
 
 from dataclasses import replace
+from itertools import pairwise
 
 import numpy as np
 import pytest
@@ -121,3 +122,63 @@ def test_the_actor_blinking_at_100_px_is_asked_to_come_closer(astronaut) -> None
     assert verdict.outcome == "timeout"
     assert verdict.reasons == ("no_blink", "face_too_small")
     assert verdict.evidence["small_face_samples"] == verdict.evidence["samples"] > 50
+
+
+def test_the_real_door_asks_a_face_too_far_to_come_closer_on_its_amber_led(
+    astronaut, pipeline, tmp_path
+) -> None:
+    """The 100 px actor before the real door (mock pins): the listener hears "come closer"
+    while the attempt runs, the amber LED blinks fast, and the attempt still ends refused."""
+    from facegate.config import Settings
+    from facegate.door import DoorListener, DoorService
+    from facegate.hardware.pin_factory import make_pin_factory
+    from facegate.identity.gallery import open_configured_gallery
+    from facegate.vision.sources.rendered import RenderedSource
+
+    class Heard(DoorListener):
+        def __init__(self) -> None:
+            self.closer: list[bool] = []
+            self.events: list[dict] = []
+
+        def on_come_closer(self, on: bool) -> None:
+            self.closer.append(on)
+
+        def on_event(self, event: dict) -> None:
+            self.events.append(event)
+
+    photo, landmarks = astronaut
+    actor = PortraitActor(photo, landmarks, fps=FPS, seed=3, face_px=100.0)
+    actor.schedule_blinks([1.5, 3.0])
+    source = RenderedSource.of((f for _, f in actor.frames(0.0, 9.0)), FPS, "far actor")
+    base = Settings()
+    settings = Settings.model_validate(
+        {
+            **base.model_dump(),
+            "paths": {**base.paths.model_dump(), "data_dir": tmp_path, "key_file": None},
+            "hardware": {**base.hardware.model_dump(), "pin_factory": "mock"},
+            "liveness": {**base.liveness.model_dump(), "challenge": False},
+        }
+    )
+    emb = pipeline.embedder
+    open_configured_gallery(settings.paths, emb.name, emb.dim, create=True).close()  # empty
+    factory = make_pin_factory("mock")
+    heard = Heard()
+    amber = factory.pin(settings.hardware.amber_led_pin)
+    service = DoorService(
+        settings,
+        source=lambda: source,
+        lockstep=True,
+        pipeline=pipeline,
+        listener=heard,
+        handle_signals=False,
+        pin_factory=factory,
+    )
+    service.run()
+    states = [s.state for s in amber.states]
+    factory.reset()
+    assert heard.closer[:1] == [True]
+    access = [e for e in heard.events if e["type"] == "access"]
+    assert access and access[0]["decision"] == "denied"
+    assert access[0]["reasons"] == ["no_blink", "face_too_small"]
+    rises = sum(1 for a, b in pairwise(states) if not a and b)
+    assert rises >= 2  # blinking, not steady

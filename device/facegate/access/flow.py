@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from facegate.access.distance_prompt import ComeCloser, DistancePrompt
 from facegate.access.roster import Roster
 from facegate.config.access import AccessConfig
 from facegate.config.liveness import LivenessConfig
@@ -103,7 +104,7 @@ class Decided:
     event: AccessEvent
 
 
-Effect = Prompt | ClearPrompt | BlinkSeen | Recognise | AskCode | Unlock | Decided
+Effect = Prompt | ClearPrompt | BlinkSeen | ComeCloser | Recognise | AskCode | Unlock | Decided
 
 
 @dataclass(frozen=True)
@@ -122,6 +123,7 @@ class _Attempt:
     liveness: LivenessCheck
     last_seen: float
     blinks_reported: int = 0
+    distance: DistancePrompt | None = None
     live_at: float | None = None
     recognition: Recognition | None = None
     recognised_at: float | None = None
@@ -186,7 +188,7 @@ class AccessFlow:
         a.last_seen = obs.t
         if self.phase is Phase.LIVENESS:
             verdict = a.liveness.add(face)
-            effects = self._new_blinks(a)
+            effects = [*self._distance(a, face), *self._new_blinks(a)]
             if verdict is not None:
                 return [*effects, *self._after_liveness(obs.t)]
             return [*effects, *self._tick(obs.t)]
@@ -278,11 +280,21 @@ class AccessFlow:
         params = self.liveness
         challenge = draw_challenge(face.t, params) if params.challenge else None
         check = LivenessCheck(face.t, params, challenge)
-        self._attempt = _Attempt(attempt_id, face.track_id, face.t, check, face.t)
+        distance = DistancePrompt(params.min_face_px)
+        self._attempt = _Attempt(attempt_id, face.track_id, face.t, check, face.t, 0, distance)
         self.phase = Phase.LIVENESS
         effects: list[Effect] = [Prompt(challenge)] if challenge else []
         check.add(face)
         return effects
+
+    def _distance(self, a: _Attempt, face: FaceSample) -> list[Effect]:
+        """ "Come closer" while the face is too small for blink evidence; once close enough
+        again, the challenge is shown anew (its flashes may have been missed)."""
+        change = a.distance.update(face.box.w) if a.distance is not None else None
+        if change is None:
+            return []
+        again = a.liveness.challenge
+        return [change] if change.on or again is None else [change, Prompt(again)]
 
     def _new_blinks(self, a: _Attempt) -> list[Effect]:
         blinks = a.liveness.blinks.blinks

@@ -56,6 +56,12 @@ class Narrator(DoorListener):
             self.actor.respond(blinks, after=at)
             self.echo(f"   student blinks {blinks}x")
 
+    def on_come_closer(self, on: bool) -> None:
+        if on:
+            self.echo("   door: amber LED blinks fast: 'come closer'")
+        else:
+            self.echo("   door: amber LED steady: close enough")
+
     def on_ask_code(self, student_id: str) -> None:
         self.echo(f"   door: face accepted as {student_id}; keypad asks for the TOTP code")
         if self.code is None or self.service is None:

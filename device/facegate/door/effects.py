@@ -19,6 +19,7 @@ from facegate.access.flow import (
     AskCode,
     BlinkSeen,
     ClearPrompt,
+    ComeCloser,
     Decided,
     Effect,
     Prompt,
@@ -85,6 +86,13 @@ class AttemptEffects:
                     self.p.listener.on_prompt(challenge.blinks)
                 case ClearPrompt():
                     self.p.prompter.clear()
+                case ComeCloser(on):
+                    if on:
+                        self.p.prompter.clear()
+                        self.p.indicators.come_closer()
+                    else:
+                        self.p.indicators.busy()
+                    self.p.listener.on_come_closer(on)
                 case BlinkSeen(attempt_id, start, end):
                     witness = self.p.frames.blink(start, end)
                     if witness is not None:

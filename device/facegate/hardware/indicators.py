@@ -57,6 +57,7 @@ class Indicators:
         self._beep_s = beep_s
         self._denied_s = denied_s
         self._alarm_s = alarm_blink_s
+        self._come_closer_s = 0.1
         self._leds: dict[str, LED] = {}
         self._rgb: RGBLED | None = None
         self._buzzer: Buzzer | None = None
@@ -109,6 +110,18 @@ class Indicators:
     def busy(self) -> None:
         """An attempt is in progress: amber on."""
         self._show(AMBER)
+        self._beep(0)
+
+    def come_closer(self) -> None:
+        """The face is too small for blink evidence: amber blinking fast, silent, until the
+        next call (a steady amber again once close enough)."""
+        if self._rgb is not None:
+            self._rgb.blink(self._come_closer_s, self._come_closer_s, on_color=AMBER)
+        elif "amber" in self._leds:
+            for name, led in self._leds.items():
+                if name != "amber":
+                    led.off()
+            self._leds["amber"].blink(self._come_closer_s, self._come_closer_s)
         self._beep(0)
 
     def granted(self, seconds: float) -> None:
