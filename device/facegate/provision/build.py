@@ -1,9 +1,11 @@
 """``facegate provision build``: one card image per door from one Raspberry Pi OS image.
 
-Everything is checked first (fleet, gallery, rosters, configs, base image, wheelhouse for
-the image's Python, room on the root file system); only then are secrets made and images
-written, each as ``<door>.img.partial`` renamed when whole and ``e2fsck``-clean. The base image
-is only read (an ``.xz`` one is unpacked next to the outputs).
+Everything is checked first (fleet, gallery, rosters, configs, base image and its ``e2fsck``,
+wheelhouse for the image's Python, room on the root file system); then the staged image is made
+(a copy of the base, its root grown when the payload needs it, plus what every door shares);
+only then are secrets made and images written, each as ``<door>.img.partial`` renamed when
+whole and ``e2fsck``-clean. The base image is only read (an ``.xz`` one is unpacked next to the
+outputs).
 """
 
 from __future__ import annotations
@@ -20,9 +22,10 @@ from pathlib import Path
 import facegate
 from facegate.provision.door_config import card_config_text
 from facegate.provision.errors import ProvisionError
-from facegate.provision.ext4 import Ext4Root
+from facegate.provision.ext4 import Ext4Root, Listing
 from facegate.provision.fat import FatBoot
 from facegate.provision.fleet import Door, Fleet
+from facegate.provision.grow import MIB, grow_root, growth_for
 from facegate.provision.inputs import Gallery, check_configs, check_gallery, check_rosters
 from facegate.provision.os_release import Release, detect_release
 from facegate.provision.partitions import PiLayout, read_layout
@@ -30,8 +33,8 @@ from facegate.provision.payload import DoorInputs, door_entries, fleet_entries, 
 from facegate.provision.secrets import DOOR_SECRETS, FleetSecrets
 from facegate.provision.wheelhouse import check_wheelhouse, used_wheels
 
-# The wheelhouse must fit with room to spare; the venv (about 3x the wheels) is made on first
-# boot, after Raspberry Pi OS has grown the root to the whole card.
+# The wheelhouse must fit with room to spare (else the root is grown); the venv (about 3x the
+# wheels) is made on first boot, after Raspberry Pi OS has grown the root to the whole card.
 MARGIN = 1.1
 
 
@@ -55,6 +58,11 @@ class BuildPlan:
     unpacked: Path | None = None
     # Seconds spent per kind of work (stage, copy, personalise, fsck), for the CLI's summary.
     seconds: dict[str, float] = field(default_factory=dict)
+    # What the staged image's folders hold: listed once, shared by every door (ext4.apply).
+    staged_listing: Listing = field(default_factory=dict)
+    need: int = 0  # bytes the shared payload needs on the root
+    grow: int = 0  # bytes added to the root partition (0: it fits as it is)
+    staged: Path | None = None
 
     def clock(self, what: str, since: float) -> float:
         now = time.monotonic()
@@ -103,8 +111,10 @@ def prepare(
     rosters: dict[str, Path],
     gallery: Gallery | None,
     door_ids: tuple[str, ...] = (),
+    max_image_mib: int | None = None,
 ) -> BuildPlan:
-    """Every check, in order; then the secrets. Nothing else is written here."""
+    """Every check, in order; then the staged image (in OUT, grown if the payload needs it);
+    then the missing secrets, so a refused build or a failed staging makes none."""
     doors = [fleet.door(d) for d in door_ids] if door_ids else list(fleet.doors)
     check_rosters(rosters)
     check_configs(fleet, rosters)
@@ -127,23 +137,38 @@ def prepare(
         FatBoot(image, layout.boot.start, epoch).names()
         resolved = check_wheelhouse(wheelhouse, release, requirements)
         wheels = used_wheels(wheelhouse, resolved)
+        root.fsck()
         need = int(sum(w.stat().st_size for w in wheels) * MARGIN) + (8 << 20)
-        free = root.free_bytes()
-        if need > free:
-            raise ProvisionError(
-                f"{base}: the root file system has {free >> 20} MiB free, the payload needs about "
-                f"{need >> 20} MiB: grow partition 2 first (docs/provisioning.md)"
-            )
+        grow = growth_for(need, root.free_bytes())
+        _check_growth(base, image, grow, max_image_mib)
+        plan = BuildPlan(
+            fleet, doors, image, out, epoch, layout, release, resolved, wheels, requirements,
+            secrets, rosters, gallery, students, unpacked=unpacked, need=need, grow=grow,
+        )  # fmt: skip
+        started = time.monotonic()
+        plan.staged = stage(plan)
+        plan.clock("stage", started)
     except BaseException:
         if unpacked:
             unpacked.unlink(missing_ok=True)
         raise
-    plan = BuildPlan(
-        fleet, doors, image, out, epoch, layout, release, resolved, wheels, requirements,
-        secrets, rosters, gallery, students, unpacked=unpacked,
-    )  # fmt: skip
-    plan.made = [f"{s.door}/{s.name}" for s in secrets.ensure()]
+    try:
+        plan.made = [f"{s.door}/{s.name}" for s in secrets.ensure()]
+    except BaseException:
+        plan.staged.unlink(missing_ok=True)
+        raise
     return plan
+
+
+def _check_growth(base: Path, image: Path, grow: int, max_image_mib: int | None) -> None:
+    """A root too small is grown, unless the grown image would exceed ``--max-image-mib``."""
+    size = image.stat().st_size + grow
+    if grow and max_image_mib is not None and size > max_image_mib * MIB:
+        raise ProvisionError(
+            f"{base}: the payload does not fit the root file system, and growing it by "
+            f"{grow // MIB} MiB would make the image {-(-size // MIB)} MiB, over "
+            f"--max-image-mib {max_image_mib}"
+        )
 
 
 def _inputs(plan: BuildPlan, door: Door) -> DoorInputs:
@@ -187,6 +212,14 @@ def stage(plan: BuildPlan) -> Path:
     else:
         _copy(plan.base, staged)
     try:
+        if plan.grow:
+            plan.layout = grow_root(staged, plan.layout, plan.grow, plan.epoch)
+            free = Ext4Root(staged, plan.layout.root.start, plan.epoch).free_bytes()
+            if free < plan.need:
+                raise ProvisionError(
+                    f"{plan.base}: the grown root has {free // MIB} MiB free, the payload "
+                    f"needs {plan.need // MIB} MiB"
+                )
         ca = plan.fleet.fleet.broker.ca_file
         Ext4Root(staged, plan.layout.root.start, plan.epoch).apply(
             fleet_entries(
@@ -217,7 +250,7 @@ def write_door(plan: BuildPlan, staged: Path, door: Door) -> Path:
     try:
         started = plan.clock("copy", started)
         root = Ext4Root(partial, plan.layout.root.start, plan.epoch)
-        root.apply(door_entries(plan.fleet, door, _inputs(plan, door)))
+        root.apply(door_entries(plan.fleet, door, _inputs(plan, door)), plan.staged_listing)
         started = plan.clock("personalise", started)
         root.fsck()
         plan.clock("fsck", started)
@@ -232,14 +265,12 @@ def write_door(plan: BuildPlan, staged: Path, door: Door) -> Path:
 def build(plan: BuildPlan) -> Iterator[Path]:
     """The images, one by one (the CLI shows progress); the staged and unpacked copies of the
     base are removed after."""
-    staged = None
     try:
-        started = time.monotonic()
-        staged = stage(plan)
-        plan.clock("stage", started)
+        if plan.staged is None:
+            raise ProvisionError("build() needs a plan from prepare()")
         for door in plan.doors:
-            yield write_door(plan, staged, door)
+            yield write_door(plan, plan.staged, door)
     finally:
-        for scratch in (staged, plan.unpacked):
+        for scratch in (plan.staged, plan.unpacked):
             if scratch is not None:
                 scratch.unlink(missing_ok=True)

@@ -117,6 +117,14 @@ def secrets(fleet_file: Path, secrets_dir: Path | None, create: bool) -> None:
     show_default=True,
     help="What the first boot installs from the wheelhouse.",
 )
+@click.option(
+    "--max-image-mib",
+    type=click.IntRange(min=1),
+    help="Refuse to grow the root beyond an image of this many MiB (the card's size).",
+)
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print the images and seconds per phase as JSON."
+)
 def build(
     fleet_file: Path,
     base: Path,
@@ -128,6 +136,8 @@ def build(
     secrets_dir: Path | None,
     door_ids: tuple[str, ...],
     requirements: tuple[str, ...],
+    max_image_mib: int | None,
+    as_json: bool,
 ) -> None:
     """One card image per door: config, secrets (root 0600), units, wheelhouse, first boot."""
     from facegate.provision.build import build as build_images
@@ -152,12 +162,19 @@ def build(
         if gallery and gallery_passphrase_file
         else None,
         door_ids=door_ids,
+        max_image_mib=max_image_mib,
     )
-    checked = time.monotonic()
-    click.echo(
-        f"{base.name}: {plan.release.pretty}, CPython {plan.release.python}; "
-        f"{len(plan.wheels)} wheel(s) resolve offline; {len(plan.made)} new secret(s)"
-    )
+    checked = time.monotonic() - plan.seconds["stage"]
+    if not as_json:
+        click.echo(
+            f"{base.name}: {plan.release.pretty}, CPython {plan.release.python}; "
+            f"{len(plan.wheels)} wheel(s) resolve offline; {len(plan.made)} new secret(s)"
+        )
+        if plan.grow:
+            click.echo(
+                f"the root partition was grown by {plan.grow >> 20} MiB for the payload "
+                f"(the images are {plan.staged.stat().st_size >> 20} MiB)"
+            )
     with click.progressbar(
         build_images(plan),
         length=len(plan.doors),
@@ -166,6 +183,18 @@ def build(
     ) as images:
         written = list(images)
     done = time.monotonic()
+    seconds = {"total": done - started, "checks": checked - started, "images": done - checked}
+    if as_json:
+        report = {
+            "images": [str(p) for p in written],
+            "release": plan.release.codename,
+            "wheels": len(plan.wheels),
+            "new_secrets": len(plan.made),
+            "grown_root_bytes": plan.grow,
+            "seconds": {**seconds, **plan.seconds},
+        }
+        click.echo(json.dumps(report, indent=2))
+        return
     for path in written:
         click.echo(f"wrote {path}")
     parts = ", ".join(f"{k} {v:.1f} s" for k, v in plan.seconds.items())
