@@ -224,13 +224,25 @@ def inspect(image: Path, as_json: bool) -> None:
         click.echo(f"{f['mode']} {f['uid']}:{f['gid']} {f['type']:4} {f['path']}{mark}")
 
 
-@provision.command("export-dashboard")
+@provision.command("dashboard-keys")
 @FLEET
 @click.argument("out", type=click.Path(path_type=Path, file_okay=False))
 @SECRETS
-def export_dashboard(fleet_file: Path, out: Path, secrets_dir: Path | None) -> None:
+def dashboard_keys(fleet_file: Path, out: Path, secrets_dir: Path | None) -> None:
     """Per-door command keys, Mosquitto password and ACL lines, into a new folder OUT."""
     from facegate.provision.export import export_dashboard as export
 
     for path in export(_secrets(fleet_file, secrets_dir), out):
         click.echo(f"wrote {path}")
+
+
+# The command's first name, kept so existing scripts keep working; hidden from --help.
+provision.add_command(
+    click.Command(
+        "export-dashboard",
+        params=dashboard_keys.params,
+        callback=dashboard_keys.callback,
+        help="The old name of dashboard-keys.",
+        hidden=True,
+    )
+)
