@@ -91,13 +91,26 @@ def _unpack(base: Path, out: Path) -> Path:
     return target
 
 
-def _copy(src: Path, dst: Path) -> None:
+def _copy(src: Path, dst: Path, flush: bool = True) -> None:
     """A sparse copy: unused blocks of a 3 GB image take no room."""
     subprocess.run(
         ["cp", "--sparse=always", "--reflink=auto", str(src), str(dst)],
         check=True,
         capture_output=True,
     )
+    if flush:
+        _flush(dst)
+
+
+def _flush(path: Path) -> None:
+    """The file's data on disk now: debugfs fsyncs the image when it closes it, and that fsync
+    would otherwise wait for the whole copy (measured: most of a door's 0.2 s debugfs run under
+    load was that wait, counted as personalising)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fdatasync(fd)
+    finally:
+        os.close(fd)
 
 
 def prepare(
@@ -241,36 +254,45 @@ def stage(plan: BuildPlan) -> Path:
     return staged
 
 
-def write_door(plan: BuildPlan, staged: Path, door: Door) -> Path:
-    """One door's image: a copy of the staged image, its own files, checked, renamed."""
+def personalise(plan: BuildPlan, door: Door, partial: Path) -> Path:
+    """One door's own files written into its copy of the staged image, checked, renamed."""
     final = plan.out / f"{door.id}.img"
-    partial = plan.out / f"{door.id}.img.partial"
     started = time.monotonic()
-    _copy(staged, partial)
-    try:
-        started = plan.clock("copy", started)
-        root = Ext4Root(partial, plan.layout.root.start, plan.epoch)
-        root.apply(door_entries(plan.fleet, door, _inputs(plan, door)), plan.staged_listing)
-        started = plan.clock("personalise", started)
-        root.fsck()
-        plan.clock("fsck", started)
-        os.utime(partial, (plan.epoch, plan.epoch))
-        partial.replace(final)
-    except BaseException:
-        partial.unlink(missing_ok=True)
-        raise
+    root = Ext4Root(partial, plan.layout.root.start, plan.epoch)
+    root.apply(door_entries(plan.fleet, door, _inputs(plan, door)), plan.staged_listing)
+    started = plan.clock("personalise", started)
+    root.fsck()
+    plan.clock("fsck", started)
+    os.utime(partial, (plan.epoch, plan.epoch))
+    partial.replace(final)
     return final
 
 
-def build(plan: BuildPlan) -> Iterator[Path]:
-    """The images, one by one (the CLI shows progress); the staged and unpacked copies of the
-    base are removed after."""
+def build(plan: BuildPlan) -> Iterator[tuple[str, Path]]:
+    """``("copied", partial)`` for each door, then ``("image", path)`` for each (the CLI shows
+    progress over both); the staged and unpacked copies and any partial image are removed after.
+
+    Every door's copy is made before any is personalised and then flushed once: the disk
+    writes one copy back while the next is made, and debugfs's fsync on close, which otherwise
+    waits for its copy to reach the disk, finds nothing left to wait for.
+    """
+    partials: dict[str, Path] = {}
     try:
         if plan.staged is None:
             raise ProvisionError("build() needs a plan from prepare()")
         for door in plan.doors:
-            yield write_door(plan, plan.staged, door)
+            started = time.monotonic()
+            partials[door.id] = plan.out / f"{door.id}.img.partial"
+            _copy(plan.staged, partials[door.id], flush=False)
+            plan.clock("copy", started)
+            yield "copied", partials[door.id]
+        started = time.monotonic()
+        for partial in partials.values():
+            _flush(partial)
+        plan.clock("copy", started)
+        for door in plan.doors:
+            yield "image", personalise(plan, door, partials.pop(door.id))
     finally:
-        for scratch in (plan.staged, plan.unpacked):
+        for scratch in (plan.staged, plan.unpacked, *partials.values()):
             if scratch is not None:
                 scratch.unlink(missing_ok=True)

@@ -177,11 +177,11 @@ def build(
             )
     with click.progressbar(
         build_images(plan),
-        length=len(plan.doors),
-        label="images",
+        length=2 * len(plan.doors),
+        label="copies, then each door's files",
         file=click.get_text_stream("stderr"),
-    ) as images:
-        written = list(images)
+    ) as steps:
+        written = [path for kind, path in steps if kind == "image"]
     done = time.monotonic()
     seconds = {"total": done - started, "checks": checked - started, "images": done - checked}
     if as_json:
