@@ -13,7 +13,17 @@ from pathlib import Path
 
 import pytest
 
-TOOLS = ("sfdisk", "mkfs.vfat", "mkfs.ext4", "mcopy", "mdir", "debugfs", "e2fsck", "xz")
+TOOLS = (
+    "sfdisk",
+    "mkfs.vfat",
+    "mkfs.ext4",
+    "mcopy",
+    "mdir",
+    "debugfs",
+    "e2fsck",
+    "resize2fs",
+    "xz",
+)
 # bullseye: a release facegate does not support (its Python is too old), for the refusals.
 PYTHON = {"bullseye": "3.9", "bookworm": "3.11", "trixie": "3.13"}
 VERSION = {"bullseye": "11", "bookworm": "12", "trixie": "13"}
