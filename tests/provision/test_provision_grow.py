@@ -79,6 +79,8 @@ def test_a_root_too_small_is_grown(small, fleet_dir, wheelhouses, tmp_path):
     report = json.loads(done.stdout)
     grown = report["grown_root_bytes"]
     assert grown > 0 and grown % (4 << 20) == 0
+    phases = report["seconds"]
+    assert {"checks", "stage", "grow", "copy", "personalise", "fsck", "total"} <= set(phases)
     assert sha256(small) == before, "the base image was changed"
 
     image = out / "door-1.img"

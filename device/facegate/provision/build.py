@@ -158,9 +158,7 @@ def prepare(
             fleet, doors, image, out, epoch, layout, release, resolved, wheels, requirements,
             secrets, rosters, gallery, students, unpacked=unpacked, need=need, grow=grow,
         )  # fmt: skip
-        started = time.monotonic()
         plan.staged = stage(plan)
-        plan.clock("stage", started)
     except BaseException:
         if unpacked:
             unpacked.unlink(missing_ok=True)
@@ -217,7 +215,9 @@ def _inputs(plan: BuildPlan, door: Door) -> DoorInputs:
 
 
 def stage(plan: BuildPlan) -> Path:
-    """The base image plus what every door shares (wheelhouse, units, first boot, config.txt)."""
+    """The base image plus what every door shares (wheelhouse, units, first boot, config.txt),
+    its root grown first if needed; timed as "stage" and "grow"."""
+    started = time.monotonic()
     staged = plan.out / ".fleet-stage.img"
     if plan.unpacked:  # already a private copy
         plan.unpacked.replace(staged)
@@ -226,7 +226,9 @@ def stage(plan: BuildPlan) -> Path:
         _copy(plan.base, staged)
     try:
         if plan.grow:
+            started = plan.clock("stage", started)
             plan.layout = grow_root(staged, plan.layout, plan.grow, plan.epoch)
+            started = plan.clock("grow", started)
             free = Ext4Root(staged, plan.layout.root.start, plan.epoch).free_bytes()
             if free < plan.need:
                 raise ProvisionError(
@@ -251,6 +253,7 @@ def stage(plan: BuildPlan) -> Path:
     except BaseException:
         staged.unlink(missing_ok=True)
         raise
+    plan.clock("stage", started)
     return staged
 
 

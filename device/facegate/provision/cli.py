@@ -164,7 +164,7 @@ def build(
         door_ids=door_ids,
         max_image_mib=max_image_mib,
     )
-    checked = time.monotonic() - plan.seconds["stage"]
+    checked = time.monotonic() - plan.seconds["stage"] - plan.seconds.get("grow", 0.0)
     if not as_json:
         click.echo(
             f"{base.name}: {plan.release.pretty}, CPython {plan.release.python}; "
