@@ -151,7 +151,7 @@ def prepare(
         resolved = check_wheelhouse(wheelhouse, release, requirements)
         wheels = used_wheels(wheelhouse, resolved)
         root.fsck()
-        need = int(sum(w.stat().st_size for w in wheels) * MARGIN) + (8 << 20)
+        need = _payload_bytes(wheels, gallery, rosters)
         grow = growth_for(need, root.free_bytes())
         _check_growth(base, image, grow, max_image_mib)
         plan = BuildPlan(
@@ -169,6 +169,15 @@ def prepare(
         plan.staged.unlink(missing_ok=True)
         raise
     return plan
+
+
+def _payload_bytes(wheels: list[Path], gallery: Gallery | None, rosters: dict[str, Path]) -> int:
+    """Room the payload needs on the root: the wheels with 10 % to spare, the gallery export,
+    the biggest roster (one per card), and 8 MiB for the door's small files and metadata."""
+    shared = sum(w.stat().st_size for w in wheels) * MARGIN
+    shared += gallery.bundle.stat().st_size if gallery else 0
+    roster = max((r.stat().st_size for r in rosters.values()), default=0)
+    return int(shared) + roster + (8 << 20)
 
 
 def _check_growth(base: Path, image: Path, grow: int, max_image_mib: int | None) -> None:
@@ -293,8 +302,8 @@ def build(plan: BuildPlan) -> Iterator[tuple[str, Path]]:
         for partial in partials.values():
             _flush(partial)
         plan.clock("copy", started)
-        for door in plan.doors:
-            yield "image", personalise(plan, door, partials.pop(door.id))
+        for door in plan.doors:  # a renamed partial is gone: the cleanup below skips it
+            yield "image", personalise(plan, door, partials[door.id])
     finally:
         for scratch in (plan.staged, plan.unpacked, *partials.values()):
             if scratch is not None:
