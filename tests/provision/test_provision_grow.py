@@ -131,3 +131,14 @@ def test_no_room_on_the_disk_to_grow_is_refused(small, fleet_dir, wheelhouses, t
     )
     assert_refused(done, ["no room to grow the root", "File too large"], out, fleet_dir)
     assert sha256(small) == before
+
+
+def test_a_gpt_image_is_not_grown(fleet_dir, wheelhouses, tmp_path):
+    """Only Raspberry Pi OS's DOS table is grown; a GPT one is refused, nothing left behind."""
+    gpt = make_pi_image(tmp_path / "gpt.img", "bookworm", SMALL_MB, label="gpt")
+    assert table(gpt)["label"] == "gpt"
+    before = sha256(gpt)
+    out = tmp_path / "out"
+    done = build(*build_args(fleet_dir, gpt, out, wheelhouses["3.11"]))
+    assert_refused(done, ["DOS partition tables", "this one is gpt"], out, fleet_dir)
+    assert sha256(gpt) == before
