@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # The tools `facegate provision` and its tests use, from Debian: sfdisk (fdisk), mkfs.vfat
-# (dosfstools), mtools, debugfs/e2fsck/mkfs.ext4 (e2fsprogs), xz (xz-utils), shellcheck (the
-# first-boot script's test), and qemu-user-static + binfmt-support with qemu-aarch64 registered
+# (dosfstools), mtools, debugfs/e2fsck/resize2fs/mkfs.ext4 (e2fsprogs), xz (xz-utils), the
+# first-boot script's linter (shellcheck), and qemu-user-static + binfmt-support with
+# qemu-aarch64 registered
 # (the first boot run in an emulated arm64 chroot). The tests build small images themselves;
 # provisioning needs no root at run time, only to install (and the emulated test to chroot).
 set -euo pipefail
 
 declare -A provides=(
   [sfdisk]=fdisk [mkfs.vfat]=dosfstools [mcopy]=mtools [mdir]=mtools [debugfs]=e2fsprogs
-  [e2fsck]=e2fsprogs [mkfs.ext4]=e2fsprogs [xz]=xz-utils [shellcheck]=shellcheck
+  [e2fsck]=e2fsprogs [resize2fs]=e2fsprogs [mkfs.ext4]=e2fsprogs [xz]=xz-utils
+  [shellcheck]=shellcheck
   [qemu-aarch64-static]=qemu-user-static [update-binfmts]=binfmt-support
 )
 

@@ -6,6 +6,7 @@ Ids and times are pinned, so the same call gives the same bytes.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -13,7 +14,17 @@ from pathlib import Path
 
 import pytest
 
-TOOLS = ("sfdisk", "mkfs.vfat", "mkfs.ext4", "mcopy", "mdir", "debugfs", "e2fsck", "xz")
+TOOLS = (
+    "sfdisk",
+    "mkfs.vfat",
+    "mkfs.ext4",
+    "mcopy",
+    "mdir",
+    "debugfs",
+    "e2fsck",
+    "resize2fs",
+    "xz",
+)
 # bullseye: a release facegate does not support (its Python is too old), for the refusals.
 PYTHON = {"bullseye": "3.9", "bookworm": "3.11", "trixie": "3.13"}
 VERSION = {"bullseye": "11", "bookworm": "12", "trixie": "13"}
@@ -63,8 +74,12 @@ def _root_tree(tree: Path, codename: str) -> None:
         os.utime(path, (EPOCH, EPOCH), follow_symlinks=False)
 
 
-def make_pi_image(path: Path, codename: str, size_mb: int = 64) -> Path:
-    """A two-partition image at ``path`` (``.xz``: compressed after)."""
+GPT_TYPES = ("EBD0A0A2-B9E5-4433-87C0-68B6B72699C7", "0FC63DAF-8483-4772-8E79-3D69D8477DE4")
+
+
+def make_pi_image(path: Path, codename: str, size_mb: int = 64, label: str = "dos") -> Path:
+    """A two-partition image at ``path`` (``.xz``: compressed after); ``label="gpt"`` for a GPT
+    table (not Raspberry Pi OS's, for the refusals)."""
     need_tools()
     raw = path.with_suffix("") if path.suffix == ".xz" else path
     work = raw.parent / f".{raw.name}.parts"
@@ -74,11 +89,15 @@ def make_pi_image(path: Path, codename: str, size_mb: int = 64) -> Path:
     root_start = BOOT_START + BOOT_SECTORS
     with raw.open("wb") as fh:
         fh.truncate(total * SECTOR)
+    types = ("c", "83") if label == "dos" else GPT_TYPES
     table = (
-        "label: dos\nlabel-id: 0x5eed1234\n"
-        f"start={BOOT_START}, size={BOOT_SECTORS}, type=c\nstart={root_start}, type=83\n"
+        ("label: dos\nlabel-id: 0x5eed1234\n" if label == "dos" else "label: gpt\n")
+        + f"start={BOOT_START}, size={BOOT_SECTORS}, type={types[0]}\n"
+        + f"start={root_start}, type={types[1]}\n"
     )
     subprocess.run(["sfdisk", "-q", str(raw)], input=table.encode(), check=True, env=env)
+    listed = subprocess.run(["sfdisk", "--json", str(raw)], capture_output=True, check=True)
+    root_sectors = json.loads(listed.stdout)["partitiontable"]["partitions"][1]["size"]
     boot = work / "boot.fat"
     subprocess.run(
         ["mkfs.vfat", "--invariant", "-i", "5eed0001", "-n", "bootfs", "-C", str(boot),
@@ -99,7 +118,7 @@ def make_pi_image(path: Path, codename: str, size_mb: int = 64) -> Path:
     seed = "5eed0000-0000-4000-8000-000000000002"
     subprocess.run(
         ["mkfs.ext4", "-q", "-F", "-d", str(tree), "-U", seed, "-E", f"hash_seed={seed}",
-         "-L", "rootfs", str(rootfs), f"{(total - root_start) * SECTOR // 1024}k"],
+         "-L", "rootfs", str(rootfs), f"{root_sectors * SECTOR // 1024}k"],
         check=True, capture_output=True, env=env,
     )  # fmt: skip
     for part, start in ((boot, BOOT_START), (rootfs, root_start)):

@@ -4,11 +4,12 @@ the base image unchanged (sha256 before and after)."""
 from __future__ import annotations
 
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
 
-from tests.provision.card import facegate, sha256
+from tests.provision.card import facegate, partitions, sha256
 from tests.provision.conftest import FLEET, KEY
 from tests.provision.pi_image import make_pi_image
 from tests.provision.test_provision_build import build_args
@@ -87,6 +88,17 @@ def test_the_example_fleet_checks(tmp_path):
     assert "3 door(s)" in done.stdout
 
 
+def corrupt_root(image: Path) -> Path:
+    """A root that debugfs still opens but e2fsck rejects: a folder's link count is wrong."""
+    offset = partitions(image)[1][0]
+    subprocess.run(
+        ["debugfs", "-w", "-R", "sif /etc links_count 9", f"{image}?offset={offset}"],
+        check=True,
+        capture_output=True,
+    )
+    return image
+
+
 @pytest.fixture(scope="module")
 def bad_images(tmp_path_factory, bookworm) -> dict[str, Path]:
     folder = tmp_path_factory.mktemp("bad")
@@ -103,7 +115,7 @@ def bad_images(tmp_path_factory, bookworm) -> dict[str, Path]:
         "truncated": truncated,
         "bullseye": make_pi_image(folder / "bullseye.img", "bullseye"),
         "cut xz": broken_xz,
-        "full": make_pi_image(folder / "full.img", "bookworm", size_mb=24),
+        "corrupt root": corrupt_root(make_pi_image(folder / "corrupt.img", "bookworm")),
     }
 
 
@@ -112,7 +124,7 @@ IMAGE_CASES = {
     "truncated": ["truncated or incomplete"],
     "bullseye": ["bullseye is not supported", "unknown Python"],
     "cut xz": ["not a complete .xz"],
-    "full": ["MiB free", "grow partition 2"],
+    "corrupt root": ["e2fsck found errors in the root file system"],
 }
 
 

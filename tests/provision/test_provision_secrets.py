@@ -69,9 +69,23 @@ def exported(tmp_path) -> tuple[Path, Path]:
     fleet = write_fleet(tmp_path / "fleet")
     assert facegate("provision", "secrets", str(fleet), "--create").returncode == 0
     out = tmp_path / "export"
-    done = facegate("provision", "export-dashboard", str(fleet), str(out))
+    done = facegate("provision", "dashboard-keys", str(fleet), str(out))
     assert done.returncode == 0, done.stderr
     return tmp_path / "fleet" / "secrets", out
+
+
+def test_export_dashboard_is_the_old_name_of_dashboard_keys(exported, tmp_path):
+    _, out = exported
+    old = tmp_path / "old-name"
+    done = facegate("provision", "export-dashboard", str(tmp_path / "fleet/fleet.toml"), str(old))
+    assert done.returncode == 0, done.stderr
+    assert sorted(p.relative_to(old) for p in old.rglob("*")) == sorted(
+        p.relative_to(out) for p in out.rglob("*")
+    )
+    for key in (out / "doors").iterdir():
+        assert (old / "doors" / key.name).read_bytes() == key.read_bytes()
+    listed = facegate("provision", "--help").stdout
+    assert "dashboard-keys" in listed and "export-dashboard" not in listed
 
 
 def test_export_holds_each_doors_command_key(exported):

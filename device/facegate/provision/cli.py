@@ -117,6 +117,14 @@ def secrets(fleet_file: Path, secrets_dir: Path | None, create: bool) -> None:
     show_default=True,
     help="What the first boot installs from the wheelhouse.",
 )
+@click.option(
+    "--max-image-mib",
+    type=click.IntRange(min=1),
+    help="Refuse to grow the root beyond an image of this many MiB (the card's size).",
+)
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print the images and seconds per phase as JSON."
+)
 def build(
     fleet_file: Path,
     base: Path,
@@ -128,6 +136,8 @@ def build(
     secrets_dir: Path | None,
     door_ids: tuple[str, ...],
     requirements: tuple[str, ...],
+    max_image_mib: int | None,
+    as_json: bool,
 ) -> None:
     """One card image per door: config, secrets (root 0600), units, wheelhouse, first boot."""
     from facegate.provision.build import build as build_images
@@ -152,20 +162,39 @@ def build(
         if gallery and gallery_passphrase_file
         else None,
         door_ids=door_ids,
+        max_image_mib=max_image_mib,
     )
-    checked = time.monotonic()
-    click.echo(
-        f"{base.name}: {plan.release.pretty}, CPython {plan.release.python}; "
-        f"{len(plan.wheels)} wheel(s) resolve offline; {len(plan.made)} new secret(s)"
-    )
+    checked = time.monotonic() - plan.seconds["stage"] - plan.seconds.get("grow", 0.0)
+    if not as_json:
+        click.echo(
+            f"{base.name}: {plan.release.pretty}, CPython {plan.release.python}; "
+            f"{len(plan.wheels)} wheel(s) resolve offline; {len(plan.made)} new secret(s)"
+        )
+        if plan.grow:
+            click.echo(
+                f"the root partition was grown by {plan.grow >> 20} MiB for the payload "
+                f"(the images are {plan.staged.stat().st_size >> 20} MiB)"
+            )
     with click.progressbar(
         build_images(plan),
-        length=len(plan.doors),
-        label="images",
+        length=2 * len(plan.doors),
+        label="copies, then each door's files",
         file=click.get_text_stream("stderr"),
-    ) as images:
-        written = list(images)
+    ) as steps:
+        written = [path for kind, path in steps if kind == "image"]
     done = time.monotonic()
+    seconds = {"total": done - started, "checks": checked - started, "images": done - checked}
+    if as_json:
+        report = {
+            "images": [str(p) for p in written],
+            "release": plan.release.codename,
+            "wheels": len(plan.wheels),
+            "new_secrets": len(plan.made),
+            "grown_root_bytes": plan.grow,
+            "seconds": {**seconds, **plan.seconds},
+        }
+        click.echo(json.dumps(report, indent=2))
+        return
     for path in written:
         click.echo(f"wrote {path}")
     parts = ", ".join(f"{k} {v:.1f} s" for k, v in plan.seconds.items())
@@ -195,13 +224,25 @@ def inspect(image: Path, as_json: bool) -> None:
         click.echo(f"{f['mode']} {f['uid']}:{f['gid']} {f['type']:4} {f['path']}{mark}")
 
 
-@provision.command("export-dashboard")
+@provision.command("dashboard-keys")
 @FLEET
 @click.argument("out", type=click.Path(path_type=Path, file_okay=False))
 @SECRETS
-def export_dashboard(fleet_file: Path, out: Path, secrets_dir: Path | None) -> None:
+def dashboard_keys(fleet_file: Path, out: Path, secrets_dir: Path | None) -> None:
     """Per-door command keys, Mosquitto password and ACL lines, into a new folder OUT."""
     from facegate.provision.export import export_dashboard as export
 
     for path in export(_secrets(fleet_file, secrets_dir), out):
         click.echo(f"wrote {path}")
+
+
+# The command's first name, kept so existing scripts keep working; hidden from --help.
+provision.add_command(
+    click.Command(
+        "export-dashboard",
+        params=dashboard_keys.params,
+        callback=dashboard_keys.callback,
+        help="The old name of dashboard-keys.",
+        hidden=True,
+    )
+)

@@ -1,4 +1,4 @@
-"""``facegate provision export-dashboard``: what the dashboard host and the broker need.
+"""``facegate provision dashboard-keys``: what the dashboard host and the broker need.
 
 OUT/doors/<id>.key      each door's command key (0600), the dashboard's [commands] key_dir
 OUT/mosquitto/passwd    one ``$7$`` line per door (mosquitto's password_file)

@@ -17,6 +17,8 @@ from facegate.provision.errors import ProvisionError
 from facegate.provision.payload import Entry
 
 BANNER = re.compile(r"^debugfs \d")
+# {folder: {name: (mode, uid, gid)}}; a folder that does not exist maps to {}.
+Listing = dict[str, dict[str, tuple[int, int, int]]]
 SAFE_PATH = re.compile(r"^/[A-Za-z0-9_.,+@=:/-]+$")
 
 
@@ -48,11 +50,11 @@ class Ext4Root:
             return None
         return done.stdout
 
-    def listing(self, directories: list[str]) -> dict[str, dict[str, tuple[int, int, int]]]:
+    def listing(self, directories: list[str]) -> Listing:
         """``{dir: {name: (mode, uid, gid)}}`` for each directory that exists."""
         script = "".join(f"ls -p {d}\n" for d in directories)
         out, _ = self._debugfs(script)
-        found: dict[str, dict[str, tuple[int, int, int]]] = {}
+        found: Listing = {}
         current = None
         for line in out.splitlines():
             if line.startswith("debugfs: ls -p "):
@@ -73,14 +75,24 @@ class Ext4Root:
         fields = dict(re.findall(r"^(Free blocks|Block size):\s+(\d+)", out, re.M))
         return int(fields["Free blocks"]) * int(fields["Block size"])
 
-    def apply(self, entries: list[Entry]) -> None:
-        """Write every entry (parents first); existing files are replaced, folders kept."""
+    def apply(self, entries: list[Entry], known: Listing | None = None) -> None:
+        """Write every entry (parents first) in one debugfs run; existing files are replaced,
+        folders kept.
+
+        ``known`` caches what the folders held before any write. The doors' images are copies
+        of one staged image, so one cache serves every door: the folders are listed on the
+        first door only, and each further door costs a single debugfs process.
+        """
         for e in entries:
             if not SAFE_PATH.match(e.path) or "/../" in e.path:
                 raise ProvisionError(f"refusing an unusual path on the card: {e.path!r}")
         ancestors = {str(a) for e in entries for a in PurePosixPath(e.path).parents}
         parents = sorted(ancestors | {str(PurePosixPath(e.path).parent) for e in entries})
-        existing = self.listing(parents)
+        existing = {} if known is None else known
+        unlisted = [p for p in parents if p not in existing]
+        if unlisted:
+            found = self.listing(unlisted)
+            existing.update({p: found.get(p, {}) for p in unlisted})
 
         def exists(path: str) -> bool:
             p = PurePosixPath(path)
