@@ -2,8 +2,8 @@
 python3, python3-venv, a shell's tools, the libraries manylinux wheels expect from the system,
 systemctl and openssh-server fetched with ``apt-get`` under a private ``APT_CONFIG`` (no change
 to the host's apt) and unpacked with ``dpkg -x``. Cached between runs (``$FACEGATE_TEST_CACHE``,
-default ``~/.cache/facegate-tests``; a new package list makes a new root); about 40 s to fetch,
-about 90 MB unpacked.
+default ``~/.cache/facegate-tests``; a new package list makes a new root); about 15 s each to fetch,
+about 150 MB unpacked.
 """
 
 from __future__ import annotations
