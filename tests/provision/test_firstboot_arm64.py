@@ -59,11 +59,13 @@ def chroot(root: Path, *args: str, timeout: float = 1800) -> subprocess.Complete
 
 @pytest.fixture(scope="module")
 def facegate_wheel(tmp_path_factory) -> Path:
+    need_emulation()  # before the minute of building and enrolling, not after
     return build_facegate_wheel(tmp_path_factory.mktemp("facegate-wheel"))
 
 
 @pytest.fixture(scope="module")
 def fleet(tmp_path_factory) -> Path:
+    need_emulation()
     return enrolled_fleet(tmp_path_factory.mktemp("enrolled") / "fleet")
 
 
