@@ -49,7 +49,7 @@ KNOWN = ("s1001", 5)  # Ariel_Sharon_0005.jpg: enrolled from photos 1-3
 def chroot(root: Path, *args: str, timeout: float = 1800) -> subprocess.CompletedProcess[str]:
     """``args`` run in ``root`` with a clean environment. QEMU_CPU: the Pi 5's core; qemu's
     default ``max`` CPU emulates pointer authentication in software, which made Trixie's
-    python3 (built with branch protection) about 15 times slower here."""
+    python3 (its glibc is built with PAC) about 15 times slower here."""
     return subprocess.run(
         ["chroot", str(root), "/usr/bin/env", "-i", "PATH=/usr/sbin:/usr/bin:/sbin:/bin",
          "SYSTEMD_OFFLINE=1", "QEMU_CPU=cortex-a76", *args],
