@@ -19,6 +19,16 @@ def test_defaults_without_a_file():
     assert s.matcher.threshold is None
 
 
+def test_defaults_refused_by_a_credential_say_why(tmp_path, monkeypatch):
+    """Found by the emulated first boot: ``facegate check-models`` with the service's
+    credentials but no config raised a pydantic traceback, not a configuration error."""
+    (tmp_path / "mqtt.password").write_text("secret\n")
+    monkeypatch.setenv("CREDENTIALS_DIRECTORY", str(tmp_path))
+    monkeypatch.delenv("FACEGATE_CONFIG", raising=False)
+    with pytest.raises(ConfigError, match=r"mqtt\.password_file needs mqtt\.username"):
+        load_settings(None)
+
+
 def test_a_valid_file_is_read(tmp_path):
     s = load_settings(
         write(

@@ -15,6 +15,7 @@ import shlex
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import uuid
 from pathlib import Path
@@ -160,6 +161,25 @@ def test_exec_start_finds_the_config_where_systemd_puts_it(
     monkeypatch.delenv("FACEGATE_CONFIG", raising=False)
     monkeypatch.setenv("CONFIGURATION_DIRECTORY", str(tmp_path))
     assert find_config_file() == tmp_path / "facegate.toml"
+
+
+def test_the_command_line_reads_the_config_systemd_points_at(tmp_path: Path) -> None:
+    """Found by the emulated first boot: the CLI ignored $CONFIGURATION_DIRECTORY, so
+    `facegate run` under the unit (no --config) ran on the built-in defaults. A bad file there
+    must now be read, and refused naming it."""
+    (tmp_path / "facegate.toml").write_text("[device]\nid = 'no spaces allowed'\n")
+    env = {
+        k: v for k, v in os.environ.items() if k not in ("FACEGATE_CONFIG", "CREDENTIALS_DIRECTORY")
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "facegate", "check-models"],
+        capture_output=True,
+        text=True,
+        env={**env, "CONFIGURATION_DIRECTORY": str(tmp_path)},
+        timeout=120,
+    )
+    assert done.returncode == 78, done.stdout + done.stderr
+    assert str(tmp_path / "facegate.toml") in done.stderr and "device.id" in done.stderr
 
 
 def test_a_configuration_error_is_not_restarted(unit: dict) -> None:

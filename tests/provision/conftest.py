@@ -4,8 +4,7 @@ aarch64 wheelhouses, and a fleet folder with a CA, a Wi-Fi key, a roster and a g
 The wheelhouses are real aarch64 wheels fetched with ``pip download`` (MarkupSafe, a compiled
 cp311/cp313 wheel, and pyotp, pure Python): the full facegate wheelhouse is 240 MB, too big
 for 64 MB test images. The builds install them with ``--require markupsafe --require pyotp``;
-the full wheelhouse is what ``scripts/check_aarch64_wheels.sh`` checks and docs/provisioning.md
-times.
+the emulated first boot (test_firstboot_arm64.py) uses the full one (aarch64_wheelhouse.py).
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 Here the script runs on x86 as a dry run (``FACEGATE_ROOT`` prefixes its paths and
 ``FACEGATE_DRY=1`` prints the commands that would change the system: useradd, apt, pip,
-systemctl) — it is not yet run under arm64 emulation in a chroot (docs/provisioning.md). What
+systemctl); test_firstboot_arm64.py runs it for real under arm64 emulation. What
 is real: its file edits, the order and idempotence of its steps, resuming after a power cut,
 and shellcheck.
 """

@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 import click
 
 from facegate import __version__
-from facegate.config import Settings, load_settings
+from facegate.config import Settings, find_config_file, load_settings
 from facegate.config.mqtt import MqttConfig
 from facegate.errors import ConfigError, FacegateError
 
@@ -88,7 +88,8 @@ def broker_config(settings: Settings, broker: str | None) -> MqttConfig:
 @click.pass_context
 def cli(ctx: click.Context, config_path: Path | None, data_dir: Path | None) -> None:
     """facegate: face + liveness access control for exam-room doors."""
-    settings = load_settings(config_path)
+    # systemd's ExecStart gives no --config: the file is where ConfigurationDirectory= puts it.
+    settings = load_settings(config_path or find_config_file())
     if data_dir is not None:
         settings = settings.model_copy(
             update={"paths": settings.paths.model_copy(update={"data_dir": data_dir})}

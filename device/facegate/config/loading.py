@@ -68,5 +68,6 @@ def read_toml(path: Path, what: str = "config file") -> dict:
 def load_settings(path: Path | None) -> Settings:
     """Read and validate a TOML file; ``None`` gives the defaults."""
     if path is None:
-        return Settings()
+        # The defaults can still be refused by the environment (a systemd credential).
+        return settings_from_dict({}, "the defaults (no config file)")
     return settings_from_dict(read_toml(path), str(path))
