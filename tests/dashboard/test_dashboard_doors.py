@@ -99,7 +99,13 @@ def test_the_real_door_live_commanded_killed_and_the_dashboard_restarted(
     assert wait_answer(office).startswith("accepted")
     nonce = office.driver.current_url.rsplit("/", 1)[1]
     office.one("#reveal").click()
-    code = office.one("#override-code").text
+    # The code comes back from the reveal request: wait for it, the click does not.
+    shown = office.wait(
+        lambda: [e.text.strip() for e in office.css("#override-code") if e.text.strip()],
+        20,
+        "the revealed code",
+    )
+    code = shown[0]
     assert re.fullmatch(r"\d{6}", code)
     row = db_rows(
         dash.database_url(),
