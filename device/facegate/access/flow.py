@@ -122,8 +122,8 @@ class _Attempt:
     started: float
     liveness: LivenessCheck
     last_seen: float
+    distance: DistancePrompt
     blinks_reported: int = 0
-    distance: DistancePrompt | None = None
     live_at: float | None = None
     recognition: Recognition | None = None
     recognised_at: float | None = None
@@ -281,7 +281,7 @@ class AccessFlow:
         challenge = draw_challenge(face.t, params) if params.challenge else None
         check = LivenessCheck(face.t, params, challenge)
         distance = DistancePrompt(params.min_face_px)
-        self._attempt = _Attempt(attempt_id, face.track_id, face.t, check, face.t, 0, distance)
+        self._attempt = _Attempt(attempt_id, face.track_id, face.t, check, face.t, distance)
         self.phase = Phase.LIVENESS
         effects: list[Effect] = [Prompt(challenge)] if challenge else []
         check.add(face)
@@ -290,7 +290,7 @@ class AccessFlow:
     def _distance(self, a: _Attempt, face: FaceSample) -> list[Effect]:
         """ "Come closer" while the face is too small for blink evidence; once close enough
         again, the challenge is shown anew (its flashes may have been missed)."""
-        change = a.distance.update(face.box.w) if a.distance is not None else None
+        change = a.distance.update(face.box.w)
         if change is None:
             return []
         again = a.liveness.challenge

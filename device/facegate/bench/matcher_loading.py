@@ -14,7 +14,7 @@ import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
-from facegate.config import PathsConfig, Settings
+from facegate.config import Settings
 from facegate.errors import FacegateError
 from facegate.identity.gallery import open_configured_gallery
 from facegate.identity.matcher import Matcher
@@ -25,8 +25,7 @@ def build_matcher(
     settings: Settings, embedder: str | None = None, dim: int | None = None
 ) -> tuple[Matcher, str]:
     """The configured gallery's matcher and where its open-set rule came from."""
-    paths: PathsConfig = settings.paths
-    with open_configured_gallery(paths, embedder, dim) as gallery:
+    with open_configured_gallery(settings.paths, embedder, dim) as gallery:
         return load_matcher(gallery, settings), effective_rule(settings, gallery)[1]
 
 

@@ -73,11 +73,14 @@ class Indicators:
             self.close()
             raise
 
-    def _show(self, colour: Colour, seconds: float | None = None, blink: bool = False) -> None:
-        """Light one colour: steady, for ``seconds`` once, or blinking until the next call."""
+    def _show(
+        self, colour: Colour, seconds: float | None = None, blink_s: float | None = None
+    ) -> None:
+        """Light one colour: steady, for ``seconds`` once, or blinking (``blink_s`` on, as long
+        off) until the next call."""
         if self._rgb is not None:
-            if blink:
-                self._rgb.blink(self._alarm_s, self._alarm_s, on_color=colour)
+            if blink_s is not None:
+                self._rgb.blink(blink_s, blink_s, on_color=colour)
             elif seconds is not None:
                 self._rgb.blink(seconds, 0, on_color=colour, n=1)
             else:
@@ -87,8 +90,8 @@ class Indicators:
         for name, led in self._leds.items():
             if name != wanted:
                 led.off()
-            elif blink:
-                led.blink(self._alarm_s, self._alarm_s)
+            elif blink_s is not None:
+                led.blink(blink_s, blink_s)
             elif seconds is not None:
                 led.blink(seconds, 0, n=1)
             else:
@@ -115,13 +118,7 @@ class Indicators:
     def come_closer(self) -> None:
         """The face is too small for blink evidence: amber blinking fast, silent, until the
         next call (a steady amber again once close enough)."""
-        if self._rgb is not None:
-            self._rgb.blink(self._come_closer_s, self._come_closer_s, on_color=AMBER)
-        elif "amber" in self._leds:
-            for name, led in self._leds.items():
-                if name != "amber":
-                    led.off()
-            self._leds["amber"].blink(self._come_closer_s, self._come_closer_s)
+        self._show(AMBER, blink_s=self._come_closer_s)
         self._beep(0)
 
     def granted(self, seconds: float) -> None:
@@ -136,7 +133,7 @@ class Indicators:
 
     def alarm(self) -> None:
         """Red blinking and a slow beep until :meth:`idle` (forced or held-open door)."""
-        self._show(RED, blink=True)
+        self._show(RED, blink_s=self._alarm_s)
         self._beep(None, self._alarm_s * 2)
 
     def challenge_prompter(self, show: Callable[[str], None] | None = None) -> SignalPrompter:
